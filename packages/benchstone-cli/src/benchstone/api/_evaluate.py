@@ -1,0 +1,282 @@
+"""Verdicts (`bench evaluate`) and moving the baseline pointer (`bench promote`).
+
+Evaluate is read-only with respect to results: it appends only an evaluation row, which is
+how looks are counted. Look k at one candidate SHA against one baseline pointer spends
+alpha * 2^-(k-1), so re-running a candidate until it passes cannot buy a PROMOTE. All ok
+candidate runs at the SHA are pooled: there is no choosing the lucky batch. Re-evaluating
+the very same runs is not a new look and returns the same verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from benchstone.api._context import ProjectContext, load_project
+from benchstone.api._errors import ApiError, PromotionRefused
+from benchstone.api._types import PromoteReport, Verdict
+from benchstone.gates import Verdict as GateVerdict
+from benchstone.gates import check_artifact, compare
+from benchstone.runner import BenchmarkSpec, git_state
+from benchstone.store import NewEvaluation, Run, Store
+
+COUNTED_KINDS = ("PROMOTE", "REJECT")
+
+
+def evaluate(
+    project: str,
+    benchmark: str,
+    *,
+    allow_dirty: bool = False,
+    home: Path | None = None,
+) -> Verdict:
+    """The verdict for the project's current SHA against the benchmark's baseline."""
+    with Store.open(home) as store:
+        context = load_project(store, project)
+        spec = context.benchmark(benchmark)
+        sha = git_state(context.root).sha
+        return _verdict(store, context, spec, sha, allow_dirty=allow_dirty)
+
+
+def promote(
+    project: str,
+    benchmark: str,
+    *,
+    force: bool = False,
+    notes: str | None = None,
+    meta_seed: int | None = None,
+    allow_dirty: bool = False,
+    home: Path | None = None,
+) -> PromoteReport:
+    """Move the baseline pointer to the current SHA's pooled candidate runs.
+
+    The verdict that must be PROMOTE is always the pooled one; ``meta_seed`` only narrows
+    which of those runs the new pointer names. ``force`` moves it whatever the verdict says
+    (the event records that it was forced).
+    """
+    with Store.open(home) as store:
+        context = load_project(store, project)
+        spec = context.benchmark(benchmark)
+        if spec.tier == "correctness":
+            raise ApiError(
+                f"{project}/{benchmark} is a correctness benchmark: it has a reference, not a "
+                "baseline; use `bench replace-reference` to change it"
+            )
+        sha = git_state(context.root).sha
+        verdict = _verdict(store, context, spec, sha, allow_dirty=allow_dirty)
+        if verdict.kind != "PROMOTE" and not force:
+            raise PromotionRefused(
+                f"refusing to promote {project}/{benchmark}: verdict {verdict.kind} "
+                f"({verdict.reason}); pass --force to move the baseline anyway",
+                verdict.kind,
+            )
+        runs = store.runs(project, benchmark, ids=verdict.candidate_run_ids)
+        if meta_seed is not None:
+            runs = [r for r in runs if r.meta_seed == meta_seed]
+            if not runs:
+                raise ApiError(
+                    f"no candidate runs of {project}/{benchmark} at {sha[:10]} have "
+                    f"meta_seed {meta_seed}"
+                )
+        if not runs:
+            raise ApiError(
+                f"{project}/{benchmark}: no ok candidate runs at {sha[:10]} to promote; "
+                "run `bench run` first"
+            )
+        seeds = sorted({r.meta_seed for r in runs if r.meta_seed is not None})
+        event = store.set_baseline(
+            project,
+            benchmark,
+            git_sha=sha,
+            meta_seed=seeds[0] if len(seeds) == 1 else None,
+            run_ids=tuple(sorted(r.id for r in runs)),
+            action="promote",
+            notes=notes,
+            forced=force and verdict.kind != "PROMOTE",
+        )
+        return PromoteReport(verdict=verdict, baseline=event, forced=event.forced)
+
+
+def _verdict(
+    store: Store,
+    context: ProjectContext,
+    spec: BenchmarkSpec,
+    sha: str,
+    *,
+    allow_dirty: bool,
+) -> Verdict:
+    if spec.tier == "correctness":
+        return _correctness_verdict(store, context, spec, sha, allow_dirty=allow_dirty)
+    verdict = _statistical_verdict(store, context, spec, sha, allow_dirty=allow_dirty)
+    if verdict.kind == "PROMOTE" and spec.requires_correctness:
+        return _guard_correctness(store, context, spec, sha, verdict, allow_dirty=allow_dirty)
+    return verdict
+
+
+def _eligible(run: Run, *, allow_dirty: bool) -> bool:
+    return run.status == "ok" and run.metric is not None and (allow_dirty or not run.git_dirty)
+
+
+def _statistical_verdict(
+    store: Store,
+    context: ProjectContext,
+    spec: BenchmarkSpec,
+    sha: str,
+    *,
+    allow_dirty: bool,
+) -> Verdict:
+    project, benchmark = context.name, spec.name
+    pointer = store.baseline(project, benchmark)
+    candidates = [
+        r
+        for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
+        if r.git_sha == sha
+        and _eligible(r, allow_dirty=allow_dirty)
+        and r.metric_source == spec.metric_source
+        and (pointer is None or r.id not in pointer.run_ids)
+    ]
+    candidate_ids = tuple(sorted(r.id for r in candidates))
+    common = {
+        "project": project,
+        "benchmark": benchmark,
+        "tier": spec.tier,
+        "candidate_sha": sha,
+        "candidate_run_ids": candidate_ids,
+    }
+    options = {
+        "direction": spec.metric_direction,
+        "policy": spec.gate_policy,
+        "threshold": spec.gate_threshold,
+        "min_effect": spec.min_effect,
+        "deterministic": spec.deterministic,
+    }
+    if pointer is None:
+        gate = compare([], [r.metric for r in candidates], **options)
+        return Verdict(kind=gate.kind, reason=gate.reason, gate=gate, **common)
+    baseline_runs = [
+        r
+        for r in store.runs(project, benchmark, ids=pointer.run_ids, newest_first=False)
+        if r.status == "ok" and r.metric is not None
+    ]
+    pointer_context = {
+        "baseline_sha": pointer.git_sha,
+        "baseline_event_id": pointer.id,
+        "baseline_run_ids": tuple(sorted(r.id for r in baseline_runs)),
+    }
+    sources = {r.metric_source for r in baseline_runs}
+    if sources and sources != {spec.metric_source}:
+        reason = (
+            f"the baseline was measured with metric_source {sorted(sources)[0]!r} but the "
+            f"manifest now gates on {spec.metric_source!r}; establish a new baseline"
+        )
+        gate = GateVerdict(kind="NO_BASELINE", reason=reason, policy=spec.gate_policy)
+        return Verdict(kind=gate.kind, reason=reason, gate=gate, **common, **pointer_context)
+    previous = store.evaluations(
+        project, benchmark, baseline_event_id=pointer.id, candidate_sha=sha
+    )
+    counted = [e for e in previous if e.kind in COUNTED_KINDS]
+    same = next((e for e in counted if tuple(sorted(e.run_ids)) == candidate_ids), None)
+    look = same.look if same is not None else 1 + len({tuple(sorted(e.run_ids)) for e in counted})
+    gate = compare(
+        [r.metric for r in baseline_runs], [r.metric for r in candidates], look=look, **options
+    )
+    evaluation_id = same.id if same is not None else None
+    new_look = False
+    if same is None and gate.kind in COUNTED_KINDS:
+        evaluation = store.append_evaluation(
+            NewEvaluation(
+                project=project,
+                benchmark=benchmark,
+                baseline_event_id=pointer.id,
+                candidate_sha=sha,
+                run_ids=candidate_ids,
+                policy=gate.policy or spec.gate_policy,
+                statistic=gate.statistic,
+                p_value=gate.p_value,
+                threshold=gate.threshold,
+                look=look,
+                kind=gate.kind,
+                reason=gate.reason,
+                details=gate.to_dict(),
+            )
+        )
+        evaluation_id = evaluation.id
+        new_look = True
+    return Verdict(
+        kind=gate.kind,
+        reason=gate.reason,
+        gate=gate,
+        evaluation_id=evaluation_id,
+        new_look=new_look,
+        **common,
+        **pointer_context,
+    )
+
+
+def _correctness_verdict(
+    store: Store,
+    context: ProjectContext,
+    spec: BenchmarkSpec,
+    sha: str,
+    *,
+    allow_dirty: bool,
+) -> Verdict:
+    """PASS only when every ok run at the SHA produced exactly the reference bytes."""
+    project, benchmark = context.name, spec.name
+    reference = store.reference(project, benchmark)
+    runs = [
+        r
+        for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
+        if r.git_sha == sha
+        and r.status == "ok"
+        and r.artifact_digest
+        and (allow_dirty or not r.git_dirty)
+    ]
+    reference_digest = reference.digest if reference else None
+    digests = sorted({r.artifact_digest for r in runs})
+    mismatched = [d for d in digests if d != reference_digest]
+    candidate_digest = (mismatched or digests or [None])[0]
+    gate = check_artifact(reference_digest, candidate_digest)
+    return Verdict(
+        kind=gate.kind,
+        reason=gate.reason,
+        gate=gate,
+        project=project,
+        benchmark=benchmark,
+        tier=spec.tier,
+        candidate_sha=sha,
+        baseline_sha=None,
+        candidate_run_ids=tuple(r.id for r in runs),
+    )
+
+
+def _guard_correctness(
+    store: Store,
+    context: ProjectContext,
+    spec: BenchmarkSpec,
+    sha: str,
+    verdict: Verdict,
+    *,
+    allow_dirty: bool,
+) -> Verdict:
+    """A faster program that produces wrong output is never promoted."""
+    for name in spec.requires_correctness:
+        guard_spec = context.benchmark(name)
+        guard = _correctness_verdict(store, context, guard_spec, sha, allow_dirty=allow_dirty)
+        if guard.kind == "PASS":
+            continue
+        if guard.kind == "FAIL":
+            kind = "REJECT"
+            reason = (
+                f"correctness benchmark '{name}' FAILs at {sha[:10]} ({guard.reason}); "
+                f"{spec.name} would otherwise PROMOTE"
+            )
+        else:
+            kind = "NEEDS_MORE_DATA"
+            reason = (
+                f"correctness benchmark '{name}' has no PASS at {sha[:10]} ({guard.kind}: "
+                f"{guard.reason}); run it, then evaluate again"
+            )
+        gate = replace(verdict.gate, kind=kind, reason=reason)
+        return replace(verdict, kind=kind, reason=reason, gate=gate)
+    return verdict

@@ -1,0 +1,106 @@
+"""Registering projects and listing what the harness knows about them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchstone.api._context import load_project
+from benchstone.api._errors import ApiError
+from benchstone.api._types import BenchmarkInfo, ProjectInfo
+from benchstone.runner import RunnerError, check_corpus, load_manifest, require_corpus
+from benchstone.store import Store
+
+
+def register(path: str | Path, *, home: Path | None = None) -> ProjectInfo:
+    """Register the project at ``path`` (reads PATH/bench/manifest.toml).
+
+    The manifest must load and every pinned corpus must match before the project is
+    accepted (SPEC: "the corpus must exist before bench register").
+    """
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise ApiError(f"{root}: not a directory; pass the project's root folder")
+    manifest = load_manifest(root)
+    with Store.open(home) as store:
+        for spec in manifest.benchmarks:
+            require_corpus(root, spec, listings_dir=store.paths.listings)
+        existing = store.project(manifest.project.name)
+        if existing is not None and Path(existing.path) != root:
+            raise ApiError(
+                f"project '{manifest.project.name}' is already registered at {existing.path}; "
+                f"`bench unregister {manifest.project.name}` first to move it to {root}"
+            )
+        registration = store.register(manifest.project.name, str(root), manifest.hash)
+        return ProjectInfo(
+            name=registration.name,
+            path=registration.path,
+            manifest_hash=registration.manifest_hash,
+            registered_at=registration.created_at,
+            benchmarks=tuple(_benchmark_info(store, registration.name, root, manifest)),
+            warnings=manifest.warnings,
+        )
+
+
+def unregister(name: str, *, home: Path | None = None) -> None:
+    """Forget a project's registration; its runs, baselines and references stay."""
+    with Store.open(home) as store:
+        if store.project(name) is None:
+            raise ApiError(f"project '{name}' is not registered")
+        store.unregister(name)
+
+
+def list_projects(*, project: str | None = None, home: Path | None = None) -> list[ProjectInfo]:
+    """Every registered project (or just ``project``) with its benchmarks' state."""
+    with Store.open(home) as store:
+        registrations = store.projects()
+        if project is not None:
+            load_project(store, project)  # raises the helpful error when unknown
+            registrations = [r for r in registrations if r.name == project]
+        infos = []
+        for registration in registrations:
+            root = Path(registration.path)
+            try:
+                manifest = load_manifest(root)
+            except RunnerError as exc:
+                infos.append(
+                    ProjectInfo(
+                        name=registration.name,
+                        path=registration.path,
+                        manifest_hash=registration.manifest_hash,
+                        registered_at=registration.created_at,
+                        error=str(exc),
+                    )
+                )
+                continue
+            infos.append(
+                ProjectInfo(
+                    name=registration.name,
+                    path=registration.path,
+                    manifest_hash=manifest.hash,
+                    registered_at=registration.created_at,
+                    benchmarks=tuple(_benchmark_info(store, registration.name, root, manifest)),
+                    warnings=manifest.warnings,
+                )
+            )
+        return infos
+
+
+def _benchmark_info(store: Store, project: str, root: Path, manifest) -> list[BenchmarkInfo]:
+    infos = []
+    for spec in manifest.benchmarks:
+        try:
+            corpus = check_corpus(root, spec, listings_dir=store.paths.listings).state
+        except RunnerError:
+            corpus = "drift"
+        infos.append(
+            BenchmarkInfo(
+                name=spec.name,
+                tier=spec.tier,
+                metric_direction=spec.metric_direction,
+                gate_policy=spec.gate_policy,
+                baseline=store.baseline(project, spec.name),
+                corpus=corpus,
+                run_count=store.count_runs(project, spec.name),
+            )
+        )
+    return infos

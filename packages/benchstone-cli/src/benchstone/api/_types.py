@@ -1,0 +1,169 @@
+"""Typed results of the API calls: what a script gets back instead of printed lines."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from benchstone.cli._exit_codes import exit_code_for
+from benchstone.gates import Verdict as GateVerdict
+from benchstone.store import BaselineEvent, Run
+
+
+def run_to_dict(run: Run) -> dict[str, Any]:
+    return asdict(run)
+
+
+def baseline_to_dict(event: BaselineEvent | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    data = asdict(event)
+    data["run_ids"] = list(event.run_ids)
+    return data
+
+
+@dataclass(frozen=True)
+class BenchmarkInfo:
+    """One benchmark of a registered project, as `bench list` shows it."""
+
+    name: str
+    tier: str
+    metric_direction: str | None
+    gate_policy: str
+    baseline: BaselineEvent | None
+    corpus: str  # n/a | unpinned | ok | drift | missing
+    run_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "tier": self.tier,
+            "metric_direction": self.metric_direction,
+            "gate_policy": self.gate_policy,
+            "baseline": baseline_to_dict(self.baseline),
+            "corpus": self.corpus,
+            "run_count": self.run_count,
+        }
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """A registered project: where it lives, its manifest hash, its benchmarks."""
+
+    name: str
+    path: str
+    manifest_hash: str
+    registered_at: str
+    benchmarks: tuple[BenchmarkInfo, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: str | None = None  # the manifest no longer loads, say why
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "manifest_hash": self.manifest_hash,
+            "registered_at": self.registered_at,
+            "benchmarks": [b.to_dict() for b in self.benchmarks],
+            "warnings": list(self.warnings),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class DispatchReport:
+    """One `bench run` / `bench baseline establish`: the plan and the rows appended."""
+
+    project: str
+    benchmark: str
+    git_sha: str
+    git_dirty: bool
+    meta_seed: int | None
+    seed_set: str
+    runs: tuple[Run, ...]
+    baseline: BaselineEvent | None = None  # set by establish_baseline
+
+    @property
+    def ok_runs(self) -> tuple[Run, ...]:
+        return tuple(r for r in self.runs if r.status == "ok")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "benchmark": self.benchmark,
+            "git_sha": self.git_sha,
+            "git_dirty": self.git_dirty,
+            "meta_seed": self.meta_seed,
+            "seed_set": self.seed_set,
+            "runs": [run_to_dict(r) for r in self.runs],
+            "ok": len(self.ok_runs),
+            "errors": len(self.runs) - len(self.ok_runs),
+            "baseline": baseline_to_dict(self.baseline),
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A gate outcome with the context it was computed in.
+
+    ``kind`` is what scripts branch on; ``gate`` carries the numbers; the rest says which
+    runs were compared, at which SHAs, and which look this was.
+    """
+
+    kind: str
+    reason: str
+    project: str
+    benchmark: str
+    tier: str
+    gate: GateVerdict
+    candidate_sha: str
+    baseline_sha: str | None = None
+    baseline_event_id: int | None = None
+    baseline_run_ids: tuple[int, ...] = ()
+    candidate_run_ids: tuple[int, ...] = ()
+    evaluation_id: int | None = None
+    new_look: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_for(self.kind)
+
+    @property
+    def look(self) -> int:
+        return self.gate.look
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "exit_code": self.exit_code,
+            "reason": self.reason,
+            "project": self.project,
+            "benchmark": self.benchmark,
+            "tier": self.tier,
+            "candidate_sha": self.candidate_sha,
+            "baseline_sha": self.baseline_sha,
+            "baseline_event_id": self.baseline_event_id,
+            "baseline_run_ids": list(self.baseline_run_ids),
+            "candidate_run_ids": list(self.candidate_run_ids),
+            "evaluation_id": self.evaluation_id,
+            "new_look": self.new_look,
+            "notes": list(self.notes),
+            "gate": self.gate.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class PromoteReport:
+    """A moved baseline pointer and the verdict that allowed it."""
+
+    verdict: Verdict
+    baseline: BaselineEvent
+    forced: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.to_dict(),
+            "baseline": baseline_to_dict(self.baseline),
+            "forced": self.forced,
+        }

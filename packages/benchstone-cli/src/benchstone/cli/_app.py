@@ -1,0 +1,400 @@
+"""The `bench` command: click definitions, each one call into :mod:`benchstone.api`.
+
+Conventions: results on stdout, `warning:` and `Error:` lines on stderr; every error is one
+`Error: ...` line and exit code 10 (never a traceback); `--json` prints exactly one JSON
+document on stdout instead of the text lines, with the same exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from benchstone.cli import _format as fmt
+from benchstone.cli._exit_codes import (
+    ERROR_EXIT_CODE,
+    EXPECT_MISMATCH_EXIT_CODE,
+    VERDICT_EXIT_CODES,
+    exit_code_for,
+)
+
+KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)
+
+
+class CommandFailed(Exception):
+    """Raised inside a command to print `Error: ...` and exit with ``code``."""
+
+    def __init__(self, message: str, code: int = ERROR_EXIT_CODE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _harness_errors() -> tuple[type[BaseException], ...]:
+    """Exception bases of every package: their messages are written for the user."""
+    from benchstone.api import ApiError
+    from benchstone.gates import GateError
+    from benchstone.hasher import HasherError
+    from benchstone.protocol import ProtocolError
+    from benchstone.runner import RunnerError
+    from benchstone.store import StoreError
+
+    return (ApiError, RunnerError, StoreError, ProtocolError, HasherError, GateError)
+
+
+def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
+    """Turn every failure into one `Error:` line and a non-verdict exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            return func(*args, **kwargs) or 0
+        except CommandFailed as exc:
+            _error(str(exc))
+            return exc.code
+        except Exception as exc:
+            if isinstance(exc, _harness_errors()):
+                _error(str(exc))
+                return ERROR_EXIT_CODE
+            if os.environ.get("BENCHSTONE_DEBUG"):
+                raise
+            _error(
+                f"internal error ({type(exc).__name__}: {exc}); set BENCHSTONE_DEBUG=1 for "
+                "the traceback and please report it"
+            )
+            return ERROR_EXIT_CODE
+
+    return wrapper
+
+
+def _error(message: str) -> None:
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+
+
+def _echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="benchstone-cli", prog_name="bench")
+def cli() -> None:
+    """Trustworthy benchmark gating: PROMOTE / REJECT / NEEDS_MORE_DATA.
+
+    State lives under $BENCHSTONE_HOME (default: the platform's user data dir).
+    Exit codes of `bench evaluate`: 0 PROMOTE/PASS, 1 REJECT/FAIL, 2 NEEDS_MORE_DATA/
+    NO_BASELINE/NO_REFERENCE, 3 unknown verdict, 4 --expect mismatch, 5 STALE;
+    every command exits 10 after an `Error:` line.
+    """
+
+
+@cli.command()
+@click.argument("path", type=click.Path(file_okay=False))
+@json_option
+@command_errors
+def register(path: str, as_json: bool) -> int:
+    """Register the project at PATH (reads PATH/bench/manifest.toml)."""
+    from benchstone import api
+
+    info = api.register(path)
+    if as_json:
+        _emit_json(info.to_dict())
+        return 0
+    for warning in info.warnings:
+        _warn(warning)
+    _echo_lines(fmt.registered(info))
+    return 0
+
+
+@cli.command()
+@click.argument("name")
+@json_option
+@command_errors
+def unregister(name: str, as_json: bool) -> int:
+    """Forget project NAME (its history stays in the store)."""
+    from benchstone import api
+
+    api.unregister(name)
+    if as_json:
+        _emit_json({"unregistered": name})
+    else:
+        click.echo(f"unregistered {name}")
+    return 0
+
+
+@cli.command(name="list")
+@click.option("--project", "project", default=None, help="Only this project.")
+@json_option
+@command_errors
+def list_command(project: str | None, as_json: bool) -> int:
+    """List registered projects and their benchmarks."""
+    from benchstone import api
+
+    infos = api.list_projects(project=project)
+    if as_json:
+        _emit_json({"projects": [info.to_dict() for info in infos]})
+        return 0
+    if not infos:
+        click.echo("no projects registered; use `bench register PATH`")
+    for info in infos:
+        _echo_lines(fmt.project_lines(info))
+    return 0
+
+
+def _dispatch_callbacks(as_json: bool) -> dict[str, Callable[..., None]]:
+    if as_json:
+        return {}
+
+    def on_plan(plan) -> None:
+        click.echo(
+            fmt.dispatch_header(len(plan.seeds), plan.git_sha, plan.git_dirty, plan.meta_seed)
+        )
+
+    def on_run(run) -> None:
+        click.echo(fmt.run_line(run))
+
+    return {"on_plan": on_plan, "on_run": on_run}
+
+
+@cli.command()
+@click.argument("project")
+@click.argument("benchmark")
+@click.option(
+    "--seed-set",
+    type=click.Choice(["baseline", "fresh"]),
+    default="fresh",
+    show_default=True,
+    help="Manifest baseline_seeds, or seeds from a meta-seed.",
+)
+@click.option(
+    "--meta-seed",
+    type=int,
+    default=None,
+    help="63-bit meta-seed for the fresh seed set (default: random).",
+)
+@click.option(
+    "-n",
+    "count",
+    type=int,
+    default=None,
+    help="Repetitions (default: the manifest's repetitions / baseline seeds).",
+)
+@click.option("--allow-dirty", is_flag=True, help="Run on a dirty tree; the diff is recorded.")
+@json_option
+@command_errors
+def run(
+    project: str,
+    benchmark: str,
+    seed_set: str,
+    meta_seed: int | None,
+    count: int | None,
+    allow_dirty: bool,
+    as_json: bool,
+) -> int:
+    """Run BENCHMARK of PROJECT at the current git SHA; one stored row per repetition."""
+    from benchstone import api
+
+    report = api.run(
+        project,
+        benchmark,
+        seed_set=seed_set,
+        meta_seed=meta_seed,
+        n=count,
+        allow_dirty=allow_dirty,
+        **_dispatch_callbacks(as_json),
+    )
+    if as_json:
+        _emit_json(report.to_dict())
+    return 0
+
+
+@cli.group()
+def baseline() -> None:
+    """Baseline pointer commands."""
+
+
+@baseline.command()
+@click.argument("project")
+@click.argument("benchmark")
+@click.option(
+    "-n",
+    "count",
+    type=int,
+    default=None,
+    help="Use the first N baseline seeds (default: all of them).",
+)
+@click.option("--notes", default=None, help="Free text stored with the pointer event.")
+@click.option("--allow-dirty", is_flag=True, help="Run on a dirty tree; the diff is recorded.")
+@json_option
+@command_errors
+def establish(
+    project: str,
+    benchmark: str,
+    count: int | None,
+    notes: str | None,
+    allow_dirty: bool,
+    as_json: bool,
+) -> int:
+    """Run the manifest's baseline seeds now and point the baseline at those runs."""
+    from benchstone import api
+
+    report = api.establish_baseline(
+        project,
+        benchmark,
+        n=count,
+        notes=notes,
+        allow_dirty=allow_dirty,
+        **_dispatch_callbacks(as_json),
+    )
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        click.echo(fmt.baseline_set(report.project, report.benchmark, report.baseline))
+    return 0
+
+
+@cli.command()
+@click.argument("project")
+@click.argument("benchmark")
+@click.option(
+    "--expect",
+    type=click.Choice(KNOWN_KINDS),
+    default=None,
+    help="Exit 4 unless the verdict is this kind.",
+)
+@click.option("--allow-dirty", is_flag=True, help="Also pool candidate runs made on a dirty tree.")
+@json_option
+@command_errors
+def evaluate(
+    project: str, benchmark: str, expect: str | None, allow_dirty: bool, as_json: bool
+) -> int:
+    """Verdict for the current SHA against the baseline; the exit code encodes it."""
+    from benchstone import api
+
+    verdict = api.evaluate(project, benchmark, allow_dirty=allow_dirty)
+    if as_json:
+        document = verdict.to_dict()
+        document["expect"] = expect
+        _emit_json(document)
+    else:
+        _echo_lines(fmt.verdict_lines(verdict))
+    if expect is not None and verdict.kind != expect:
+        if not as_json:
+            click.echo(f"expected {expect}, got {verdict.kind}", err=True)
+        return EXPECT_MISMATCH_EXIT_CODE
+    return exit_code_for(verdict.kind)
+
+
+@cli.command()
+@click.argument("project")
+@click.argument("benchmark")
+@click.option("--force", is_flag=True, help="Move the pointer even if the verdict is not PROMOTE.")
+@click.option("--notes", default=None, help="Free text stored with the pointer event.")
+@click.option(
+    "--meta-seed",
+    type=int,
+    default=None,
+    help="Name only the candidate runs of this meta-seed in the new pointer.",
+)
+@json_option
+@command_errors
+def promote(
+    project: str,
+    benchmark: str,
+    force: bool,
+    notes: str | None,
+    meta_seed: int | None,
+    as_json: bool,
+) -> int:
+    """Move the baseline pointer to the current SHA if the pooled verdict is PROMOTE."""
+    from benchstone import api
+
+    try:
+        report = api.promote(project, benchmark, force=force, notes=notes, meta_seed=meta_seed)
+    except api.PromotionRefused as exc:
+        raise CommandFailed(str(exc), exit_code_for(exc.kind)) from exc
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        _echo_lines(fmt.baseline_promoted(report.verdict.project, report.verdict.benchmark, report))
+    return 0
+
+
+@cli.command()
+@click.argument("project")
+@click.argument("benchmark")
+@click.option("--since", default=None, help="Only runs started at or after this ISO time.")
+@click.option("--git-sha", default=None, help="Only runs at this SHA (prefix).")
+@click.option("--limit", type=int, default=None, help="At most this many runs (newest first).")
+@json_option
+@command_errors
+def history(
+    project: str,
+    benchmark: str,
+    since: str | None,
+    git_sha: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> int:
+    """The textual timeline of a benchmark's runs; * marks the active baseline."""
+    from benchstone import api
+    from benchstone.api._types import baseline_to_dict, run_to_dict
+
+    if limit is not None and limit < 1:
+        raise CommandFailed(f"--limit must be at least 1, got {limit}")
+    runs = api.history(project, benchmark, since=since, git_sha=git_sha, limit=limit)
+    pointer = api.baseline(project, benchmark)
+    if as_json:
+        active = set(pointer.run_ids) if pointer else set()
+        _emit_json(
+            {
+                "project": project,
+                "benchmark": benchmark,
+                "baseline": baseline_to_dict(pointer),
+                "runs": [dict(run_to_dict(r), in_baseline=r.id in active) for r in runs],
+            }
+        )
+        return 0
+    _echo_lines(fmt.history_lines(runs, pointer))
+    return 0
+
+
+@cli.command()
+@command_errors
+def demo() -> int:
+    """Show the whole loop on a throwaway project: baseline, PROMOTE, promote, REJECT."""
+    from benchstone.cli._demo import run_demo
+
+    return run_demo()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `bench` command; returns the exit code instead of raising SystemExit."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = cli.main(args=args, prog_name="bench", standalone_mode=False)
+    except click.exceptions.Abort:
+        _error("interrupted")
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.ClickException as exc:
+        _error(f"{exc.format_message()} (see `bench --help`)")
+        return ERROR_EXIT_CODE
+    return result if isinstance(result, int) else 0

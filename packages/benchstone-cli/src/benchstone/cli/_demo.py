@@ -1,0 +1,152 @@
+"""`bench demo`: the whole gating loop on a throwaway project, with real output.
+
+It builds a git repository with a Python runner (written with benchstone.protocol's helper)
+whose metric is a "runtime" that depends on a constant in the code plus seeded noise, points
+BENCHSTONE_HOME at a temp dir, and runs the real commands in this process: register,
+baseline establish, an improved commit (PROMOTE, then promote), and a regressed commit
+(REJECT). Everything lives in one temp dir that is removed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+PROJECT = "demo_project"
+BENCHMARK = "sort_runtime"
+
+PROTOCOL_ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
+
+MANIFEST = """\
+[project]
+name = "{project}"
+language = "python"
+invocation = "{python} bench/runner.py {protocol_args}"
+
+[[benchmarks]]
+name = "{benchmark}"
+entry_point = "{benchmark}"
+tier = "performance"
+metric_direction = "minimize"
+repetitions = 5
+baseline_seeds = [1, 2, 3, 4, 5]
+promotion_sigma = 2.0
+expected_runtime_seconds = 1
+"""
+
+RUNNER = """\
+import random
+
+from benchstone.protocol import Runner
+
+# The "speed" of the code under test: the demo's commits change this one constant.
+COST_PER_ITEM = {cost}
+
+runner = Runner()
+
+
+@runner.entry_point
+def {benchmark}(config):
+    noise = random.Random(config.seed).gauss(0.0, 0.01)
+    return COST_PER_ITEM * 1000 * (1.0 + noise)
+
+
+runner.main()
+"""
+
+
+def run_demo() -> int:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="benchstone-demo-") as tmp:
+        root = Path(tmp) / PROJECT
+        home = Path(tmp) / "home"
+        _make_project(root)
+        saved = os.environ.get("BENCHSTONE_HOME")
+        os.environ["BENCHSTONE_HOME"] = str(home)
+        try:
+            _say(f"# a throwaway project at {root}, its store at {home}")
+            _bench("register", str(root))
+            _bench("baseline", "establish", PROJECT, BENCHMARK)
+            _say("\n# an improvement: COST_PER_ITEM 1.00 -> 0.95 (5% faster), committed")
+            _commit_cost(root, 0.95, "faster inner loop")
+            _bench("run", PROJECT, BENCHMARK)
+            promote_code = _bench("evaluate", PROJECT, BENCHMARK)
+            if promote_code == 0:
+                _bench("promote", PROJECT, BENCHMARK)
+            _say("\n# a regression: COST_PER_ITEM 0.95 -> 1.05 (10% slower), committed")
+            _commit_cost(root, 1.05, "a change that made it slower")
+            _bench("run", PROJECT, BENCHMARK)
+            reject_code = _bench("evaluate", PROJECT, BENCHMARK)
+            _bench("history", PROJECT, BENCHMARK, "--limit", "6")
+        finally:
+            if saved is None:
+                os.environ.pop("BENCHSTONE_HOME", None)
+            else:
+                os.environ["BENCHSTONE_HOME"] = saved
+    elapsed = time.monotonic() - started
+    _say(
+        f"\n# demo finished in {elapsed:.1f}s: improvement exit {promote_code} (PROMOTE), "
+        f"regression exit {reject_code} (REJECT); temp dir removed"
+    )
+    return 0 if (promote_code, reject_code) == (0, 1) else 1
+
+
+def _say(text: str) -> None:
+    click.echo(text)
+
+
+def _bench(*args: str) -> int:
+    _say("$ bench " + " ".join(shlex.quote(a) for a in args))
+    from benchstone.cli._app import main
+
+    code = main(list(args))
+    _say(f"[exit {code}]")
+    return code
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=benchstone demo",
+            "-c",
+            "user.email=demo@benchstone.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _make_project(root: Path) -> None:
+    (root / "bench").mkdir(parents=True)
+    (root / "bench" / "manifest.toml").write_text(
+        MANIFEST.format(
+            project=PROJECT,
+            benchmark=BENCHMARK,
+            python=shlex.quote(sys.executable),
+            protocol_args=PROTOCOL_ARGS,
+        )
+    )
+    (root / "bench" / "runner.py").write_text(RUNNER.format(cost="1.00", benchmark=BENCHMARK))
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "baseline implementation")
+
+
+def _commit_cost(root: Path, cost: float, message: str) -> None:
+    (root / "bench" / "runner.py").write_text(
+        RUNNER.format(cost=f"{cost:.2f}", benchmark=BENCHMARK)
+    )
+    _git(root, "commit", "-q", "-am", message)

@@ -1,0 +1,169 @@
+"""Text the `bench` command prints: SPEC's lines exactly, then our detail lines.
+
+Pure functions from API results to strings, so the demo, the CLI and the tests agree on
+every character.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+SHA_WIDTH = 10
+
+
+def short_sha(sha: str | None) -> str:
+    return sha[:SHA_WIDTH] if sha else "-"
+
+
+def number(value: float | None, digits: int = 6) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}s" if value >= 100 else f"{value:.3g}s"
+
+
+def threshold(value: float | None) -> str:
+    """2.0 prints as SPEC prints it ("2.0"); a look-adjusted 2.2414 as "2.24"."""
+    if value is None:
+        return "-"
+    text = f"{value:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:+.2f}%"
+
+
+def dispatch_header(count: int, git_sha: str, dirty: bool, meta_seed: int | None) -> str:
+    return (
+        f"dispatched {count} run(s)  git_sha={short_sha(git_sha)}  dirty={dirty}  "
+        f"meta_seed={meta_seed}"
+    )
+
+
+def run_line(run) -> str:
+    head = f"  run={run.id} rep={run.repetition} seed={run.seed}"
+    if run.status == "ok":
+        return f"{head} metric={number(run.metric)} wall={seconds(run.wall_clock)}"
+    return f"{head} status=error wall={seconds(run.wall_clock)} message={run.message}"
+
+
+def baseline_set(project: str, benchmark: str, event) -> str:
+    return (
+        f"baseline set: {project}/{benchmark} -> {short_sha(event.git_sha)} "
+        f"({len(event.run_ids)} run(s))"
+    )
+
+
+def baseline_promoted(project: str, benchmark: str, report) -> list[str]:
+    event = report.baseline
+    lines = [
+        f"baseline promoted: {project}/{benchmark} -> {short_sha(event.git_sha)}  "
+        f"(baseline meta_seed={event.meta_seed})"
+    ]
+    lines.append(f"  {len(event.run_ids)} run(s): {', '.join(str(i) for i in event.run_ids)}")
+    if report.forced:
+        lines.append(f"  forced: the verdict was {report.verdict.kind} ({report.verdict.reason})")
+    return lines
+
+
+def registered(info) -> list[str]:
+    lines = [f"registered {info.name}  {info.path}", f"  manifest: {info.manifest_hash}"]
+    lines += [f"  benchmark: {b.name}  tier={b.tier}  corpus={b.corpus}" for b in info.benchmarks]
+    return lines
+
+
+def verdict_lines(verdict) -> list[str]:
+    """SPEC's two lines (`verdict: KIND ...`, baseline/candidate means), then the numbers."""
+    gate = verdict.gate
+    kind = verdict.kind
+    if gate.policy in ("sigma", "mann_whitney") and gate.statistic is not None:
+        relation = ">=" if gate.threshold is not None and gate.statistic >= gate.threshold else "<"
+        first = (
+            f"verdict: {kind}  {gate.policy} z={gate.statistic:+.2f} {relation} "
+            f"threshold {threshold(gate.threshold)} (direction={gate.direction})"
+        )
+    else:
+        first = f"verdict: {kind}  {verdict.reason}"
+    lines = [first]
+    if gate.baseline is not None and gate.candidate is not None:
+        lines.append(
+            f"  baseline mean={number(gate.baseline.mean, 5)}  "
+            f"candidate mean={number(gate.candidate.mean, 5)}"
+        )
+    for label, summary, sha in (
+        ("baseline ", gate.baseline, verdict.baseline_sha),
+        ("candidate", gate.candidate, verdict.candidate_sha),
+    ):
+        if summary is not None:
+            lines.append(
+                f"  {label} n={summary.n} mean={number(summary.mean, 5)} "
+                f"median={number(summary.median, 5)} sd={number(summary.stdev, 3)} "
+                f"at {short_sha(sha)}"
+            )
+    if gate.effect is not None or gate.p_value is not None:
+        ci = ""
+        if gate.effect_ci is not None:
+            ci = f" [{percent(gate.effect_ci[0])}, {percent(gate.effect_ci[1])}]"
+        lines.append(
+            f"  effect={percent(gate.effect)}{ci}  p={number(gate.p_value, 3)}  "
+            f"alpha={number(gate.alpha, 3)}  look={gate.look}"
+        )
+    if gate.reference_digest or gate.candidate_digest:
+        lines.append(f"  reference={gate.reference_digest or '-'}")
+        lines.append(f"  candidate={gate.candidate_digest or '-'}")
+    if first != f"verdict: {kind}  {verdict.reason}":
+        lines.append(f"  reason: {verdict.reason}")
+    lines.extend(f"  note: {note}" for note in verdict.notes)
+    return lines
+
+
+def history_lines(runs: Iterable, baseline) -> list[str]:
+    """The textual timeline; `*` marks the runs the active baseline pointer names."""
+    active = set(baseline.run_ids) if baseline else set()
+    header = (
+        f"  {'run':>6}  {'started_at (UTC)':<19}  {'git_sha':<10}  {'dirty':<5}  "
+        f"{'seed':>11}  {'rep':>3}  {'status':<6}  {'metric':>12}  {'wall':>8}"
+    )
+    lines = [header]
+    for run in runs:
+        mark = "*" if run.id in active else " "
+        started = run.started_at[:19].replace("T", " ")
+        value = number(run.metric) if run.status == "ok" else (run.message or "")[:40]
+        lines.append(
+            f"{mark} {run.id:>6}  {started:<19}  {short_sha(run.git_sha):<10}  "
+            f"{'yes' if run.git_dirty else 'no':<5}  {run.seed:>11}  {run.repetition:>3}  "
+            f"{run.status:<6}  {value:>12}  {seconds(run.wall_clock):>8}"
+        )
+    if baseline is not None:
+        lines.append(
+            f"* active baseline: {short_sha(baseline.git_sha)} ({baseline.action}, "
+            f"{len(baseline.run_ids)} run(s), {baseline.created_at[:19].replace('T', ' ')})"
+        )
+    else:
+        lines.append("no active baseline")
+    return lines
+
+
+def project_lines(info) -> list[str]:
+    lines = [f"{info.name}  {info.path}"]
+    if info.error:
+        lines.append(f"  error: {info.error}")
+    for bench in info.benchmarks:
+        if bench.baseline is not None:
+            base = f"{short_sha(bench.baseline.git_sha)} ({len(bench.baseline.run_ids)} run(s))"
+        else:
+            base = "none"
+        lines.append(
+            f"  {bench.name}  tier={bench.tier}  gate={bench.gate_policy}  "
+            f"runs={bench.run_count}  baseline={base}  corpus={bench.corpus}"
+        )
+    return lines

@@ -1,0 +1,296 @@
+"""The repetition loop: one dispatch of a benchmark, one appended row per repetition.
+
+Order of events is what makes the result trustworthy:
+1. provenance first (git SHA, dirty refusal, the dirty diff saved 0o600);
+2. the corpus verified against its pin before anything runs;
+3. each repetition in a private temp dir the project can write, nothing else of ours in
+   reach: no store path in its arguments, environment or file descriptors;
+4. each row committed as soon as its repetition ends (a killed dispatch keeps the
+   repetitions that finished), never holding a database transaction across the subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchstone.protocol import InvocationConfig, ProjectResult, ProtocolError
+from benchstone.runner._corpus import corpus_root, require_corpus
+from benchstone.runner._errors import RunnerError
+from benchstone.runner._execute import Execution, child_environment, execute
+from benchstone.runner._git import git_diff, git_state
+from benchstone.runner._manifest import BenchmarkSpec, Manifest
+from benchstone.runner._seeds import plan_seeds
+from benchstone.store import NewRun, Run, Store
+
+ARTIFACT_NAME = "artifact.bin"
+METRIC_SOURCES = ("reported", "wall_clock", "cpu_time", "peak_rss")
+
+
+@dataclass(frozen=True)
+class DispatchPlan:
+    """What a dispatch will do, known before the first repetition starts."""
+
+    project: str
+    benchmark: str
+    git_sha: str
+    git_dirty: bool
+    diff_path: str | None
+    seeds: tuple[int, ...]
+    meta_seed: int | None
+    seed_set: str
+    corpus_digest: str | None
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A finished dispatch: its plan and the rows it appended, in repetition order."""
+
+    plan: DispatchPlan
+    runs: tuple[Run, ...]
+
+    @property
+    def ok_runs(self) -> tuple[Run, ...]:
+        return tuple(run for run in self.runs if run.status == "ok")
+
+
+def plan_dispatch(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    *,
+    root: Path,
+    project: str,
+    seed_set: str,
+    count: int | None = None,
+    meta_seed: int | None = None,
+    allow_dirty: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> DispatchPlan:
+    """Check provenance and corpus and choose the seeds; raises RunnerError to refuse."""
+    state = git_state(root)
+    diff_path = None
+    if state.dirty:
+        if not allow_dirty:
+            raise RunnerError(
+                f"{root}: the git working tree has uncommitted changes; commit them, or pass "
+                "--allow-dirty to run anyway (the diff is then recorded with the runs)"
+            )
+        diff_path = str(_save_diff(store, project, spec.name, state.sha, git_diff(root)))
+    corpus = require_corpus(root, spec, listings_dir=store.paths.listings, progress=progress)
+    seeds, chosen_meta_seed = plan_seeds(
+        seed_set=seed_set,
+        baseline_seeds=spec.baseline_seeds,
+        repetitions=spec.repetitions,
+        count=count,
+        meta_seed=meta_seed,
+    )
+    return DispatchPlan(
+        project=project,
+        benchmark=spec.name,
+        git_sha=state.sha,
+        git_dirty=state.dirty,
+        diff_path=diff_path,
+        seeds=seeds,
+        meta_seed=chosen_meta_seed,
+        seed_set=seed_set,
+        corpus_digest=corpus.actual,
+    )
+
+
+def run_dispatch(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    *,
+    root: Path,
+    job_id: str | None = None,
+    on_run: Callable[[Run], None] | None = None,
+) -> Dispatch:
+    """Run every repetition of ``plan`` and append one row each."""
+    runs = []
+    total = len(plan.seeds)
+    for index, seed in enumerate(plan.seeds):
+        run = _run_repetition(
+            store,
+            manifest,
+            spec,
+            plan,
+            root=root,
+            seed=seed,
+            index=index,
+            total=total,
+            job_id=job_id,
+        )
+        runs.append(run)
+        if on_run is not None:
+            on_run(run)
+    return Dispatch(plan=plan, runs=tuple(runs))
+
+
+def _run_repetition(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    *,
+    root: Path,
+    seed: int,
+    index: int,
+    total: int,
+    job_id: str | None,
+) -> Run:
+    started_at = _now()
+    workdir = Path(tempfile.mkdtemp(prefix="benchstone-run-"))
+    try:
+        config_path = workdir / "config.json"
+        output_path = workdir / "result.json"
+        artifact_path = None
+        if spec.tier == "correctness":
+            artifact_dir = workdir / "artifact"
+            artifact_dir.mkdir(mode=0o700)
+            artifact_path = artifact_dir / ARTIFACT_NAME
+        corpus = corpus_root(root, spec)
+        InvocationConfig(
+            benchmark=spec.name,
+            seed=seed,
+            corpus_path=str(corpus) if corpus else "",
+            repetition_index=index,
+            repetition_total=total,
+            artifact_path=str(artifact_path) if artifact_path else None,
+        ).write(config_path)
+        command = manifest.project.invocation.format(
+            entry_point=shlex.quote(spec.entry_point),
+            config_path=shlex.quote(str(config_path)),
+            output_path=shlex.quote(str(output_path)),
+        )
+        logs = _private_dir(store.paths.logs(plan.project, spec.name))
+        stem = f"{started_at.replace(':', '').replace('-', '')}-rep{index}-{os.getpid()}"
+        stdout_log = logs / f"{stem}.stdout.log"
+        stderr_log = logs / f"{stem}.stderr.log"
+        execution = execute(
+            command,
+            cwd=root,
+            env=child_environment(),
+            timeout=spec.timeout_seconds,
+            stdout_log=stdout_log,
+            stderr_log=stderr_log,
+        )
+        outcome = _interpret(execution, output_path, spec)
+        artifact_digest = None
+        if outcome.status == "ok" and artifact_path is not None:
+            if artifact_path.is_file():
+                artifact_digest = store.put_artifact(artifact_path)
+            else:
+                outcome = _Outcome.error(
+                    "the runner wrote no artifact to artifact_path "
+                    "(correctness benchmarks must write their output bytes there)",
+                    outcome.result,
+                )
+        result = outcome.result
+        return store.append_run(
+            NewRun(
+                project=plan.project,
+                benchmark=spec.name,
+                git_sha=plan.git_sha,
+                git_dirty=plan.git_dirty,
+                diff_path=plan.diff_path,
+                seed=seed,
+                meta_seed=plan.meta_seed,
+                seed_set=plan.seed_set,
+                repetition=index,
+                repetition_total=total,
+                status=outcome.status,
+                metric=outcome.metric,
+                metric_source=spec.metric_source,
+                reported_metric=result.metric if result else None,
+                metric_components=dict(result.metric_components or {}) if result else {},
+                reported_wall_clock=result.wall_clock_seconds if result else None,
+                wall_clock=execution.wall_seconds,
+                cpu_time=execution.cpu_seconds,
+                peak_rss=execution.peak_rss_bytes,
+                exit_code=execution.returncode,
+                message=outcome.message,
+                metadata=dict(result.metadata or {}) if result else {},
+                artifact_digest=artifact_digest,
+                stdout_log=str(stdout_log),
+                stderr_log=str(stderr_log),
+                corpus_digest=plan.corpus_digest,
+                tracked_digest=None,
+                manifest_hash=manifest.hash,
+                host=socket.gethostname(),
+                started_at=started_at,
+                finished_at=_now(),
+                job_id=job_id,
+            )
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str
+    metric: float | None
+    message: str | None
+    result: ProjectResult | None
+
+    @classmethod
+    def error(cls, message: str, result: ProjectResult | None = None) -> _Outcome:
+        return cls("error", None, message, result)
+
+
+def _interpret(execution: Execution, output_path: Path, spec: BenchmarkSpec) -> _Outcome:
+    """Turn what the child did into a row's status, metric and one-line message."""
+    if execution.failure is not None:
+        return _Outcome.error(execution.failure)
+    try:
+        result = ProjectResult.read(output_path)
+    except ProtocolError as exc:
+        return _Outcome.error(f"bad result file: {exc}")
+    if result.status != "ok":
+        return _Outcome.error(f"runner reported error: {result.message}", result)
+    metric = _gated_metric(spec.metric_source, result, execution)
+    if metric is None:
+        return _Outcome.error(f"the harness could not measure {spec.metric_source}", result)
+    return _Outcome("ok", metric, None, result)
+
+
+def _gated_metric(source: str, result: ProjectResult, execution: Execution) -> float | None:
+    if source == "reported":
+        return result.metric
+    if source == "wall_clock":
+        return execution.wall_seconds
+    if source == "cpu_time":
+        return execution.cpu_seconds
+    if source == "peak_rss":
+        return float(execution.peak_rss_bytes) if execution.peak_rss_bytes is not None else None
+    raise RunnerError(f"metric_source {source!r} is unknown; use one of {METRIC_SOURCES}")
+
+
+def _save_diff(store: Store, project: str, benchmark: str, sha: str, diff: bytes) -> Path:
+    """Write the dirty diff 0o600 next to the runs it explains (created exclusively)."""
+    directory = _private_dir(store.paths.diffs(project, benchmark))
+    stamp = _now().replace(":", "").replace("-", "")
+    path = directory / f"{stamp}-{sha[:12]}-{os.getpid()}.diff"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(diff)
+    return path
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,217 @@
+"""Git provenance: which commit a run measured, whether the tree matched it, and how.
+
+Every run row names a commit; a dirty tree means the commit does not describe the code
+that ran, so the diff is kept with the row. ``worktree`` lets a baseline be measured at an
+older commit without touching the user's checkout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchstone.runner._errors import RunnerError
+
+# Variables that would point git at another repository or index than ``root``'s own
+# (set, for instance, when the harness is started from inside a git hook).
+_REDIRECTING = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+
+
+@dataclass(frozen=True)
+class GitState:
+    """The commit checked out at a project root, and whether the tree differs from it."""
+
+    sha: str
+    dirty: bool
+    branch: str | None
+
+
+def git_state(root: Path) -> GitState:
+    """HEAD's full sha, dirtiness (tracked changes or untracked, non-ignored files), branch.
+
+    One ``git status --porcelain=v2 --branch`` call answers all three, so a run pays for a
+    single git process.
+    """
+    out = _git(root, ["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"])
+    sha = branch = None
+    dirty = False
+    for record in out.split(b"\0"):
+        if record.startswith(b"# branch.oid "):
+            sha = record[len(b"# branch.oid ") :].decode()
+        elif record.startswith(b"# branch.head "):
+            head = record[len(b"# branch.head ") :].decode(errors="replace")
+            branch = None if head == "(detached)" else head
+        elif record and not record.startswith(b"#"):
+            dirty = True
+    if sha is None or sha == "(initial)":
+        raise RunnerError(
+            f"{root}: the git repository has no commit yet; commit the project first "
+            "(a run is identified by the commit it measured)"
+        )
+    return GitState(sha=sha, dirty=dirty, branch=branch)
+
+
+def git_diff(root: Path) -> bytes:
+    """The working tree against HEAD as one binary-safe patch, untracked files included.
+
+    Untracked files are added as intent-to-add entries to a *throwaway copy* of the index,
+    so ``git diff HEAD`` shows their contents as new files while the user's index and
+    object store stay untouched. The patch applies with ``git apply`` on a checkout of HEAD.
+    """
+    git_state(root)  # a clear error for "not a repository" / "no commit" first
+    top_text, index_text, objects_text = (
+        _git(root, ["rev-parse", "--show-toplevel", "--git-path", "index", "--git-path", "objects"])
+        .decode()
+        .splitlines()
+    )
+    top = Path(top_text)
+    index = Path(root) / index_text  # --git-path answers relative to ``root`` (or absolute)
+    with tempfile.TemporaryDirectory(prefix="benchstone-index-") as scratch:
+        # Whatever git writes on the way (the empty blob of an intent-to-add entry) lands
+        # in the scratch object directory; the repository's own objects are only read.
+        env = {
+            "GIT_INDEX_FILE": str(Path(scratch) / "index"),
+            "GIT_OBJECT_DIRECTORY": str(Path(scratch) / "objects"),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((Path(root) / objects_text).resolve()),
+        }
+        Path(env["GIT_OBJECT_DIRECTORY"]).mkdir()
+        if index.is_file():
+            shutil.copyfile(index, env["GIT_INDEX_FILE"])
+        else:
+            _git(top, ["read-tree", "HEAD"], env=env)
+        untracked = _git(top, ["ls-files", "--others", "--exclude-standard", "-z"], env=env)
+        if untracked:
+            _git(
+                top,
+                ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"],
+                env=env,
+                stdin=untracked,
+            )
+        return _git(
+            top,
+            [
+                "diff",
+                "--binary",
+                "--full-index",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--no-renames",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                "HEAD",
+            ],
+            env=env,
+        )
+
+
+def resolve_sha(root: Path, rev: str) -> str:
+    """The full sha of the commit ``rev`` names (a short sha, a branch, a tag, HEAD~2)."""
+    if not rev or rev.startswith("-") or "\0" in rev:
+        raise RunnerError(f"{root}: {rev!r} is not a revision; give a commit sha, branch or tag")
+    try:
+        out = _git(root, ["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"])
+    except RunnerError:
+        git_state(root)  # a repository-level problem gets its own message
+        raise RunnerError(
+            f"{root}: revision {rev!r} does not name a commit in this repository; "
+            "give a commit sha, branch or tag (see `git log`)"
+        ) from None
+    return out.decode().strip()
+
+
+@contextlib.contextmanager
+def worktree(root: Path, sha: str) -> Iterator[Path]:
+    """A temporary detached checkout of ``sha``; always removed, whatever happens inside.
+
+    Removal runs on normal exit, on an exception and on KeyboardInterrupt: first
+    ``git worktree remove --force`` (so git forgets it), then ``git worktree prune``, and
+    the directory is deleted outright in case git could not.
+    """
+    full = resolve_sha(root, sha)
+    parent = Path(tempfile.mkdtemp(prefix="benchstone-worktree-"))
+    path = parent / "tree"
+    try:
+        _git(root, ["worktree", "add", "--detach", "--quiet", str(path), full])
+    except BaseException:
+        _remove_worktree(root, path, parent)
+        raise
+    try:
+        yield path
+    finally:
+        _remove_worktree(root, path, parent)
+
+
+def _remove_worktree(root: Path, path: Path, parent: Path) -> None:
+    with contextlib.suppress(RunnerError):
+        _git(root, ["worktree", "remove", "--force", "--force", str(path)])
+    with contextlib.suppress(RunnerError):
+        _git(root, ["worktree", "prune"])
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def _git(
+    root: Path,
+    args: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+) -> bytes:
+    """Run one git command in ``root``; its stdout, or RunnerError with git's own reason."""
+    if not Path(root).is_dir():
+        raise RunnerError(f"{root}: not a git repository (the directory does not exist)")
+    full_env = {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
+    full_env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_OPTIONAL_LOCKS="0",
+        LC_ALL="C",
+        LANGUAGE="C",
+    )
+    if env:
+        full_env.update(env)
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            env=full_env,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise RunnerError(
+            f"{root}: cannot read git state: the `git` executable is not on PATH; install git"
+        ) from None
+    except OSError as exc:
+        raise RunnerError(f"{root}: cannot run git ({exc.strerror})") from None
+    if done.returncode != 0:
+        raise RunnerError(f"{root}: {_reason(done.stderr, args)}")
+    return done.stdout
+
+
+def _reason(stderr: bytes, args: Sequence[str]) -> str:
+    """git's complaint on one line, phrased for the user."""
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    text = next((line for line in lines if line.startswith(("fatal:", "error:"))), "")
+    text = text or (lines[-1] if lines else f"git {args[0]} failed")
+    if "not a git repository" in text:
+        return "not a git repository (run `git init` and commit the project, or give its root)"
+    for prefix in ("fatal: ", "error: "):
+        text = text.removeprefix(prefix)
+    return f"git {args[0]} failed: {text}"

@@ -1,0 +1,41 @@
+"""benchstone.store: the append-only, hash-chained SQLite store of benchstone.
+
+``Store`` is the read-write handle the harness uses; ``ReadOnlyStore`` is for reporting
+tools that depend on this package alone. See docs/store.md for the schema, the chain
+format and what the guarantees do and do not cover.
+"""
+
+from ._errors import StoreError
+from ._models import (
+    BaselineEvent,
+    Evaluation,
+    NewEvaluation,
+    NewRun,
+    ReferenceEvent,
+    Registration,
+    Run,
+    VerifyReport,
+)
+from ._names import validate_name
+from ._paths import StorePaths, home_dir
+from ._readonly import ReadOnlyStore
+from ._schema import SCHEMA_VERSION
+from ._store import Store
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BaselineEvent",
+    "Evaluation",
+    "NewEvaluation",
+    "NewRun",
+    "ReadOnlyStore",
+    "ReferenceEvent",
+    "Registration",
+    "Run",
+    "Store",
+    "StoreError",
+    "StorePaths",
+    "VerifyReport",
+    "home_dir",
+    "validate_name",
+]

@@ -1,0 +1,168 @@
+"""The typed rows the store hands out and accepts.
+
+All frozen: a row read from an append-only store must not look editable. ``New*``
+classes are what callers append; the store fills in ``id``, ``created_at`` and
+``row_hash``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One registration event; the latest event per name is the project's state."""
+
+    id: int
+    name: str
+    path: str
+    manifest_hash: str
+    active: bool
+    created_at: str
+    row_hash: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class _RunFields:
+    """The columns a caller supplies for one repetition (shared by NewRun and Run).
+
+    Keyword-only: thirty-odd fields are too many to pass by position safely.
+    """
+
+    project: str
+    benchmark: str
+    git_sha: str
+    git_dirty: bool = False
+    diff_path: str | None = None
+    seed: int | None = None
+    meta_seed: int | None = None
+    seed_set: str | None = None  # "baseline" | "fresh"
+    repetition: int | None = None
+    repetition_total: int | None = None
+    status: str  # "ok" | "error"
+    metric: float | None = None  # the value the gate reads
+    metric_source: str | None = None
+    reported_metric: float | None = None
+    metric_components: dict[str, Any] = field(default_factory=dict)
+    reported_wall_clock: float | None = None
+    wall_clock: float | None = None
+    cpu_time: float | None = None
+    peak_rss: int | None = None
+    exit_code: int | None = None
+    message: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    artifact_digest: str | None = None
+    stdout_log: str | None = None
+    stderr_log: str | None = None
+    corpus_digest: str | None = None
+    tracked_digest: str | None = None
+    manifest_hash: str | None = None
+    host: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    job_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewRun(_RunFields):
+    """A repetition to append with ``Store.append_run``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run(_RunFields):
+    """A stored repetition."""
+
+    id: int
+    created_at: str
+    row_hash: str
+
+
+@dataclass(frozen=True)
+class BaselineEvent:
+    """A move of the baseline pointer, naming the exact runs that form the baseline."""
+
+    id: int
+    project: str
+    benchmark: str
+    git_sha: str
+    meta_seed: int | None
+    run_ids: tuple[int, ...]
+    action: str  # "establish" | "promote"
+    notes: str | None
+    forced: bool
+    created_at: str
+    row_hash: str
+
+
+@dataclass(frozen=True)
+class ReferenceEvent:
+    """A freeze or (reasoned) replacement of a correctness reference artifact."""
+
+    id: int
+    project: str
+    benchmark: str
+    digest: str
+    run_id: int | None
+    action: str  # "freeze" | "replace"
+    reason: str | None
+    notes: str | None
+    created_at: str
+    row_hash: str
+
+
+@dataclass(frozen=True)
+class NewEvaluation:
+    """A verdict to record; the records are the look counter of sequential testing."""
+
+    project: str
+    benchmark: str
+    baseline_event_id: int | None
+    candidate_sha: str
+    run_ids: tuple[int, ...]
+    policy: str | None
+    statistic: float | None
+    p_value: float | None
+    threshold: float | None
+    look: int | None
+    kind: str
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A recorded verdict."""
+
+    id: int
+    project: str
+    benchmark: str
+    baseline_event_id: int | None
+    candidate_sha: str
+    run_ids: tuple[int, ...]
+    policy: str | None
+    statistic: float | None
+    p_value: float | None
+    threshold: float | None
+    look: int | None
+    kind: str
+    reason: str | None
+    details: dict[str, Any]
+    created_at: str
+    row_hash: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The result of an audit: ``ok`` iff ``problems`` is empty.
+
+    ``heads`` maps each table to its last row_hash (64 zeros when empty). A head commits
+    to the table's whole history, so recording it somewhere else (a CI log, a ticket)
+    lets a later audit detect even a rewrite that recomputed every hash.
+    """
+
+    ok: bool
+    problems: list[str]
+    counts: dict[str, int]
+    heads: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,108 @@
+"""Where everything persistent lives: one home directory, computed, never guessed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from ._names import validate_name
+
+HOME_ENV = "BENCHSTONE_HOME"
+DB_NAME = "benchstone.db"
+BLOB_ALGORITHM = "sha256"
+
+
+def home_dir() -> Path:
+    """``$BENCHSTONE_HOME`` if set and non-empty, else the platform's user data dir.
+
+    The result is made absolute so that code which changes directory (the runner does,
+    around subprocesses) keeps pointing at the same store.
+    """
+    override = os.environ.get(HOME_ENV, "")
+    if override:
+        return Path(override).expanduser().absolute()
+    return Path(platformdirs.user_data_dir("benchstone")).absolute()
+
+
+@dataclass(frozen=True)
+class StorePaths:
+    """Every path the harness writes, all under ``home``.
+
+    Pure path arithmetic: nothing here touches the filesystem, so a read-only handle can
+    hand these out without creating anything. Per-benchmark paths validate their names
+    because the names become directory components.
+    """
+
+    home: Path
+
+    def __init__(self, home: Path | str) -> None:
+        object.__setattr__(self, "home", Path(home))
+
+    @property
+    def db(self) -> Path:
+        return self.home / DB_NAME
+
+    @property
+    def artifacts_root(self) -> Path:
+        return self.home / "artifacts"
+
+    @property
+    def blobs(self) -> Path:
+        """Content-addressed blobs: ``blobs/<hex[:2]>/<hex>.bin``."""
+        return self.artifacts_root / BLOB_ALGORITHM
+
+    def artifacts(self, project: str, benchmark: str) -> Path:
+        """A per-benchmark folder in the artifacts area, beside (never inside) the blobs.
+
+        It sits under ``artifacts/projects/`` so that no project name (not even one
+        called ``sha256``) can collide with the content-addressed tree.
+        """
+        return (
+            self.artifacts_root
+            / "projects"
+            / validate_name("project", project)
+            / validate_name("benchmark", benchmark)
+        )
+
+    def logs(self, project: str, benchmark: str) -> Path:
+        return (
+            self.home
+            / "logs"
+            / validate_name("project", project)
+            / validate_name("benchmark", benchmark)
+        )
+
+    def diffs(self, project: str, benchmark: str) -> Path:
+        return (
+            self.home
+            / "diffs"
+            / validate_name("project", project)
+            / validate_name("benchmark", benchmark)
+        )
+
+    @property
+    def jobs(self) -> Path:
+        return self.home / "jobs"
+
+    @property
+    def listings(self) -> Path:
+        return self.home / "listings"
+
+    @property
+    def tmp(self) -> Path:
+        return self.home / "tmp"
+
+    def top_level_dirs(self) -> tuple[Path, ...]:
+        """The folders ``Store.open`` creates (0o700) so writers find them in place."""
+        return (
+            self.artifacts_root,
+            self.blobs,
+            self.home / "logs",
+            self.home / "diffs",
+            self.jobs,
+            self.listings,
+            self.tmp,
+        )

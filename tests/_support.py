@@ -1,0 +1,128 @@
+"""Helpers for the end-to-end tests: real git projects, a real `bench`, a private store.
+
+Everything here drives the *installed* harness through its console script, the way an agent
+loop or a CI step would, so these tests see exactly what a user sees.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_IDENTITY = [
+    "-c",
+    "user.name=benchstone tests",
+    "-c",
+    "user.email=tests@benchstone.invalid",
+    "-c",
+    "commit.gpgsign=false",
+]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+def bench_command() -> list[str]:
+    exe = shutil.which("bench")
+    return [exe] if exe else [sys.executable, "-m", "benchstone.cli"]
+
+
+def git(root: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=root, check=True, capture_output=True, text=True
+    )
+    return proc.stdout.strip()
+
+
+def commit_all(root: Path, message: str) -> str:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "HEAD")
+
+
+PROTOCOL_ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
+
+PYTHON_RUNNER = """\
+import random
+
+from benchstone.protocol import Runner
+
+LEVEL = {level}
+NOISE = {noise}
+
+runner = Runner()
+
+
+@runner.entry_point
+def speed(config):
+    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, NOISE))
+
+
+@runner.entry_point
+def score(config):
+    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, NOISE))
+
+
+runner.main()
+"""
+
+BASH_RUNNER = """\
+#!/usr/bin/env bash
+# A runner with no Python at all: parses the protocol's arguments, writes a result.
+set -eu
+for arg in "$@"; do
+  case "$arg" in
+    --entry=*) entry="${{arg#--entry=}}" ;;
+    --config=*) config="${{arg#--config=}}" ;;
+    --output=*) output="${{arg#--output=}}" ;;
+  esac
+done
+seed=$(sed -n 's/.*"seed": *\\([0-9]*\\).*/\\1/p' "$config")
+metric=$(awk -v s="$seed" -v level="{level}" 'BEGIN {{ printf "%.6f", level + (s % 7) * 0.001 }}')
+printf '{{"status": "ok", "metric": %s}}\\n' "$metric" > "$output"
+"""
+
+
+def python_manifest(name: str, *, extra: str = "", benchmarks: str | None = None) -> str:
+    python = sys.executable
+    body = (
+        benchmarks
+        if benchmarks is not None
+        else textwrap.dedent(
+            """
+        [[benchmarks]]
+        name = "speed"
+        tier = "performance"
+        metric_direction = "minimize"
+        repetitions = 4
+        baseline_seeds = [1, 2, 3, 4]
+        promotion_sigma = 2.0
+        """
+        )
+    )
+    return (
+        f'[project]\nname = "{name}"\nlanguage = "python"\n'
+        f'invocation = "{python} bench/runner.py {PROTOCOL_ARGS}"\n{extra}\n{body}'
+    )
+
+
+def set_level(root: Path, level: float, noise: float = 0.01, message: str = "change") -> str:
+    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+    return commit_all(root, message)
+
+
+def set_bash_level(root: Path, level: float, message: str = "change") -> str:
+    (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format(level=level))
+    return commit_all(root, message)

@@ -1,0 +1,112 @@
+"""Fixtures for the end-to-end tests: real git projects, a real `bench`, a private store.
+
+Everything here drives the *installed* harness through its console script, the way an agent
+loop or a CI step would, so these tests see exactly what a user sees.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _support import (
+    BASH_RUNNER,
+    PROTOCOL_ARGS,
+    PYTHON_RUNNER,
+    Result,
+    bench_command,
+    commit_all,
+    git,
+    python_manifest,
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "bench-home"
+    return path
+
+
+@pytest.fixture
+def bench(home: Path) -> Callable[..., Result]:
+    """Run `bench ARGS...` against a private BENCHSTONE_HOME; returns code, stdout, stderr."""
+
+    def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> Result:
+        env = dict(os.environ, BENCHSTONE_HOME=str(home))
+        proc = subprocess.run(
+            [*bench_command(), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def make_python_project(tmp_path: Path) -> Callable[..., Path]:
+    """A git repo whose runner uses benchstone.protocol; LEVEL sets the metric's centre."""
+
+    def make(
+        name: str = "pyproj",
+        *,
+        level: float = 1.0,
+        noise: float = 0.01,
+        manifest: str | None = None,
+        files: dict[str, str] | None = None,
+    ) -> Path:
+        root = tmp_path / name
+        (root / "bench").mkdir(parents=True)
+        (root / "bench" / "manifest.toml").write_text(manifest or python_manifest(name))
+        (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+        for rel, content in (files or {}).items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+        git(root, "init", "-q", "-b", "main")
+        commit_all(root, "initial")
+        return root
+
+    return make
+
+
+@pytest.fixture
+def make_bash_project(tmp_path: Path) -> Callable[..., Path]:
+    def make(name: str = "shproj", *, level: float = 2.0) -> Path:
+        root = tmp_path / name
+        (root / "bench").mkdir(parents=True)
+        (root / "bench" / "manifest.toml").write_text(
+            textwrap.dedent(
+                f"""\
+                [project]
+                name = "{name}"
+                language = "bash"
+                invocation = "bash bench/runner.sh {PROTOCOL_ARGS}"
+
+                [[benchmarks]]
+                name = "latency"
+                tier = "quality"
+                metric_direction = "maximize"
+                repetitions = 5
+                baseline_seeds = [1, 2, 3, 4, 5]
+                promotion_sigma = 2.0
+                """
+            )
+        )
+        (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format(level=level))
+        git(root, "init", "-q", "-b", "main")
+        commit_all(root, "initial")
+        return root
+
+    return make
