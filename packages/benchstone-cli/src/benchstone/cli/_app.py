@@ -7,16 +7,22 @@ document on stdout instead of the text lines, with the same exit code.
 
 from __future__ import annotations
 
-import functools
-import json
-import os
+import importlib
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import click
 
 from benchstone.cli import _format as fmt
+from benchstone.cli._common import (
+    CommandFailed,
+    command_errors,
+    echo_lines,
+    emit_json,
+    error_line,
+    json_option,
+    warn,
+)
 from benchstone.cli._exit_codes import (
     ERROR_EXIT_CODE,
     EXPECT_MISMATCH_EXIT_CODE,
@@ -25,71 +31,6 @@ from benchstone.cli._exit_codes import (
 )
 
 KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)
-
-
-class CommandFailed(Exception):
-    """Raised inside a command to print `Error: ...` and exit with ``code``."""
-
-    def __init__(self, message: str, code: int = ERROR_EXIT_CODE) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _harness_errors() -> tuple[type[BaseException], ...]:
-    """Exception bases of every package: their messages are written for the user."""
-    from benchstone.api import ApiError
-    from benchstone.gates import GateError
-    from benchstone.hasher import HasherError
-    from benchstone.protocol import ProtocolError
-    from benchstone.runner import RunnerError
-    from benchstone.store import StoreError
-
-    return (ApiError, RunnerError, StoreError, ProtocolError, HasherError, GateError)
-
-
-def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
-    """Turn every failure into one `Error:` line and a non-verdict exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> int:
-        try:
-            return func(*args, **kwargs) or 0
-        except CommandFailed as exc:
-            _error(str(exc))
-            return exc.code
-        except Exception as exc:
-            if isinstance(exc, _harness_errors()):
-                _error(str(exc))
-                return ERROR_EXIT_CODE
-            if os.environ.get("BENCHSTONE_DEBUG"):
-                raise
-            _error(
-                f"internal error ({type(exc).__name__}: {exc}); set BENCHSTONE_DEBUG=1 for "
-                "the traceback and please report it"
-            )
-            return ERROR_EXIT_CODE
-
-    return wrapper
-
-
-def _error(message: str) -> None:
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
-
-
-def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
-def _emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
-
-
-def _echo_lines(lines: list[str]) -> None:
-    for line in lines:
-        click.echo(line)
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,11 +55,11 @@ def register(path: str, as_json: bool) -> int:
 
     info = api.register(path)
     if as_json:
-        _emit_json(info.to_dict())
+        emit_json(info.to_dict())
         return 0
     for warning in info.warnings:
-        _warn(warning)
-    _echo_lines(fmt.registered(info))
+        warn(warning)
+    echo_lines(fmt.registered(info))
     return 0
 
 
@@ -132,7 +73,7 @@ def unregister(name: str, as_json: bool) -> int:
 
     api.unregister(name)
     if as_json:
-        _emit_json({"unregistered": name})
+        emit_json({"unregistered": name})
     else:
         click.echo(f"unregistered {name}")
     return 0
@@ -148,12 +89,12 @@ def list_command(project: str | None, as_json: bool) -> int:
 
     infos = api.list_projects(project=project)
     if as_json:
-        _emit_json({"projects": [info.to_dict() for info in infos]})
+        emit_json({"projects": [info.to_dict() for info in infos]})
         return 0
     if not infos:
         click.echo("no projects registered; use `bench register PATH`")
     for info in infos:
-        _echo_lines(fmt.project_lines(info))
+        echo_lines(fmt.project_lines(info))
     return 0
 
 
@@ -220,7 +161,7 @@ def run(
         **_dispatch_callbacks(as_json),
     )
     if as_json:
-        _emit_json(report.to_dict())
+        emit_json(report.to_dict())
     return 0
 
 
@@ -263,7 +204,7 @@ def establish(
         **_dispatch_callbacks(as_json),
     )
     if as_json:
-        _emit_json(report.to_dict())
+        emit_json(report.to_dict())
     else:
         click.echo(fmt.baseline_set(report.project, report.benchmark, report.baseline))
     return 0
@@ -291,9 +232,9 @@ def evaluate(
     if as_json:
         document = verdict.to_dict()
         document["expect"] = expect
-        _emit_json(document)
+        emit_json(document)
     else:
-        _echo_lines(fmt.verdict_lines(verdict))
+        echo_lines(fmt.verdict_lines(verdict))
     if expect is not None and verdict.kind != expect:
         if not as_json:
             click.echo(f"expected {expect}, got {verdict.kind}", err=True)
@@ -330,9 +271,9 @@ def promote(
     except api.PromotionRefused as exc:
         raise CommandFailed(str(exc), exit_code_for(exc.kind)) from exc
     if as_json:
-        _emit_json(report.to_dict())
+        emit_json(report.to_dict())
     else:
-        _echo_lines(fmt.baseline_promoted(report.verdict.project, report.verdict.benchmark, report))
+        echo_lines(fmt.baseline_promoted(report.verdict.project, report.verdict.benchmark, report))
     return 0
 
 
@@ -362,7 +303,7 @@ def history(
     pointer = api.baseline(project, benchmark)
     if as_json:
         active = set(pointer.run_ids) if pointer else set()
-        _emit_json(
+        emit_json(
             {
                 "project": project,
                 "benchmark": benchmark,
@@ -371,7 +312,7 @@ def history(
             }
         )
         return 0
-    _echo_lines(fmt.history_lines(runs, pointer))
+    echo_lines(fmt.history_lines(runs, pointer))
     return 0
 
 
@@ -384,17 +325,32 @@ def demo() -> int:
     return run_demo()
 
 
+# Command families that live in their own modules; each module exposes COMMANDS, a tuple
+# of click commands (or groups) to add to `bench`.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _add_command_modules() -> None:
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_add_command_modules()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the `bench` command; returns the exit code instead of raising SystemExit."""
     args = sys.argv[1:] if argv is None else argv
     try:
         result = cli.main(args=args, prog_name="bench", standalone_mode=False)
     except click.exceptions.Abort:
-        _error("interrupted")
+        error_line("interrupted")
         return 130
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.ClickException as exc:
-        _error(f"{exc.format_message()} (see `bench --help`)")
+        error_line(f"{exc.format_message()} (see `bench --help`)")
         return ERROR_EXIT_CODE
     return result if isinstance(result, int) else 0

@@ -1,0 +1,82 @@
+"""What every `bench` command shares: error handling, JSON output, warnings.
+
+Command modules import from here (never from ``_app``) so that each command family can
+live in its own module without import cycles.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from benchstone.cli._exit_codes import ERROR_EXIT_CODE
+
+
+class CommandFailed(Exception):
+    """Raised inside a command to print `Error: ...` and exit with ``code``."""
+
+    def __init__(self, message: str, code: int = ERROR_EXIT_CODE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _harness_errors() -> tuple[type[BaseException], ...]:
+    """Exception bases of every package: their messages are written for the user."""
+    from benchstone.api import ApiError
+    from benchstone.gates import GateError
+    from benchstone.hasher import HasherError
+    from benchstone.protocol import ProtocolError
+    from benchstone.runner import RunnerError
+    from benchstone.store import StoreError
+
+    return (ApiError, RunnerError, StoreError, ProtocolError, HasherError, GateError)
+
+
+def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
+    """Turn every failure into one `Error:` line and a non-verdict exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            return func(*args, **kwargs) or 0
+        except CommandFailed as exc:
+            error_line(str(exc))
+            return exc.code
+        except Exception as exc:
+            if isinstance(exc, _harness_errors()):
+                error_line(str(exc))
+                return ERROR_EXIT_CODE
+            if os.environ.get("BENCHSTONE_DEBUG"):
+                raise
+            error_line(
+                f"internal error ({type(exc).__name__}: {exc}); set BENCHSTONE_DEBUG=1 for "
+                "the traceback and please report it"
+            )
+            return ERROR_EXIT_CODE
+
+    return wrapper
+
+
+def error_line(message: str) -> None:
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+
+
+def echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
