@@ -25,6 +25,7 @@ from benchstone.protocol import InvocationConfig, ProjectResult, ProtocolError
 from benchstone.runner._corpus import corpus_root, require_corpus
 from benchstone.runner._errors import RunnerError
 from benchstone.runner._execute import Execution, child_environment, execute
+from benchstone.runner._fresh import tracked_digest
 from benchstone.runner._git import git_diff, git_state
 from benchstone.runner._manifest import BenchmarkSpec, Manifest
 from benchstone.runner._seeds import plan_seeds
@@ -47,6 +48,10 @@ class DispatchPlan:
     meta_seed: int | None
     seed_set: str
     corpus_digest: str | None
+    # The content of project.tracked_paths before the first repetition (see _fresh).
+    tracked_digest: str | None = None
+    # From the manifest, for progress displays that estimate the time left.
+    expected_runtime_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ def plan_dispatch(
             )
         diff_path = str(_save_diff(store, project, spec.name, state.sha, git_diff(root)))
     corpus = require_corpus(root, spec, listings_dir=store.paths.listings, progress=progress)
+    tracked = tracked_digest(root, manifest.project.tracked_paths)
     seeds, chosen_meta_seed = plan_seeds(
         seed_set=seed_set,
         baseline_seeds=spec.baseline_seeds,
@@ -102,6 +108,8 @@ def plan_dispatch(
         meta_seed=chosen_meta_seed,
         seed_set=seed_set,
         corpus_digest=corpus.actual,
+        tracked_digest=tracked,
+        expected_runtime_seconds=spec.expected_runtime_seconds,
     )
 
 
@@ -224,7 +232,7 @@ def _run_repetition(
                 stdout_log=str(stdout_log),
                 stderr_log=str(stderr_log),
                 corpus_digest=plan.corpus_digest,
-                tracked_digest=None,
+                tracked_digest=plan.tracked_digest,
                 manifest_hash=manifest.hash,
                 host=socket.gethostname(),
                 started_at=started_at,
