@@ -1,14 +1,42 @@
-"""Dispatching repetitions: `bench run` and `bench baseline establish`."""
+"""Dispatching repetitions: `bench run` and `bench baseline establish`.
+
+Every dispatch is planned here, in the calling process (dirty-tree refusal, corpus check,
+seeds), so a refusal is an immediate error whether or not it then runs in the background.
+The scheduler admits it (thread and GPU budget) before the first repetition; a foreground
+dispatch then runs under its own job record, a background one is handed to a worker.
+``at_sha`` runs in a temporary git worktree of that commit, with that commit's manifest.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
-from benchstone.api._context import load_project
+from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError
+from benchstone.api._jobs import (
+    BackgroundDispatch,
+    admit_job,
+    check_mode,
+    dispatch_summary,
+    start_background,
+)
 from benchstone.api._types import DispatchReport
-from benchstone.runner import DispatchPlan, plan_dispatch, run_dispatch
+from benchstone.runner import (
+    BenchmarkSpec,
+    DispatchPlan,
+    JobFiles,
+    Manifest,
+    RunnerError,
+    load_manifest,
+    plan_dispatch,
+    resolve_sha,
+    run_dispatch,
+    tracked,
+    worktree,
+)
 from benchstone.store import Run, Store
 
 PlanCallback = Callable[[DispatchPlan], None]
@@ -23,18 +51,27 @@ def run(
     meta_seed: int | None = None,
     n: int | None = None,
     allow_dirty: bool = False,
+    background: bool = False,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
 ) -> DispatchReport:
-    """Run a benchmark's repetitions at the project's current SHA; one row each."""
+    """Run a benchmark's repetitions at the project's current SHA; one row each.
+
+    With ``background`` the repetitions run in a detached worker and the call returns at
+    once with a :class:`BackgroundDispatch` (no runs yet; its ``job`` says where to look).
+    """
     return _dispatch(
         project,
         benchmark,
+        kind="run",
         seed_set=seed_set,
         meta_seed=meta_seed,
         n=n,
         allow_dirty=allow_dirty,
+        background=background,
+        at_sha=None,
+        notes=None,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
@@ -48,83 +85,55 @@ def establish_baseline(
     n: int | None = None,
     notes: str | None = None,
     allow_dirty: bool = False,
+    background: bool = False,
+    at_sha: str | None = None,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
 ) -> DispatchReport:
-    """Run the manifest's baseline seeds at the current SHA and point the baseline at them."""
-    report = _dispatch(
+    """Run the manifest's baseline seeds and point the baseline at those runs.
+
+    ``at_sha`` measures that commit instead of the checkout, in a temporary worktree that
+    is removed whatever happens; it cannot be combined with ``background``. A background
+    establish moves the pointer when its worker finishes.
+    """
+    return _dispatch(
         project,
         benchmark,
+        kind="establish",
         seed_set="baseline",
         meta_seed=None,
         n=n,
         allow_dirty=allow_dirty,
+        background=background,
+        at_sha=at_sha,
+        notes=notes,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
     )
-    ok_ids = tuple(r.id for r in report.ok_runs)
-    if not ok_ids:
-        raise ApiError(
-            f"{project}/{benchmark}: none of the {len(report.runs)} baseline repetition(s) "
-            "succeeded; the baseline was not set (see `bench history` for the errors)"
-        )
-    with Store.open(home) as store:
-        event = store.set_baseline(
-            project,
-            benchmark,
-            git_sha=report.git_sha,
-            meta_seed=None,
-            run_ids=ok_ids,
-            action="establish",
-            notes=notes,
-        )
-    return DispatchReport(
-        project=report.project,
-        benchmark=report.benchmark,
-        git_sha=report.git_sha,
-        git_dirty=report.git_dirty,
-        meta_seed=report.meta_seed,
-        seed_set=report.seed_set,
-        runs=report.runs,
-        baseline=event,
-    )
 
 
-def _dispatch(
-    project: str,
-    benchmark: str,
+def execute_plan(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
     *,
-    seed_set: str,
-    meta_seed: int | None,
-    n: int | None,
-    allow_dirty: bool,
-    home: Path | None,
-    on_plan: PlanCallback | None,
-    on_run: RunCallback | None,
+    root: Path,
+    kind: str,
+    notes: str | None = None,
+    job_id: str | None = None,
+    on_run: RunCallback | None = None,
 ) -> DispatchReport:
-    with Store.open(home) as store:
-        context = load_project(store, project)
-        spec = context.benchmark(benchmark)
-        plan = plan_dispatch(
-            store,
-            context.manifest,
-            spec,
-            root=context.root,
-            project=context.name,
-            seed_set=seed_set,
-            count=n,
-            meta_seed=meta_seed,
-            allow_dirty=allow_dirty,
-        )
-        if on_plan is not None:
-            on_plan(plan)
-        dispatch = run_dispatch(
-            store, context.manifest, spec, plan, root=context.root, on_run=on_run
-        )
-    return DispatchReport(
-        project=context.name,
+    """Run a planned dispatch; for an establish, point the baseline at its ok runs.
+
+    Shared by the foreground and the background worker, so both append the same rows and
+    move the pointer the same way.
+    """
+    dispatch = run_dispatch(store, manifest, spec, plan, root=root, job_id=job_id, on_run=on_run)
+    report = DispatchReport(
+        project=plan.project,
         benchmark=spec.name,
         git_sha=plan.git_sha,
         git_dirty=plan.git_dirty,
@@ -132,3 +141,143 @@ def _dispatch(
         seed_set=plan.seed_set,
         runs=dispatch.runs,
     )
+    if kind != "establish":
+        return report
+    ok_ids = tuple(r.id for r in report.ok_runs)
+    if not ok_ids:
+        raise ApiError(
+            f"{plan.project}/{spec.name}: none of the {len(report.runs)} baseline repetition(s) "
+            "succeeded; the baseline was not set (see `bench history` for the errors)"
+        )
+    event = store.set_baseline(
+        plan.project,
+        spec.name,
+        git_sha=plan.git_sha,
+        meta_seed=None,
+        run_ids=ok_ids,
+        action="establish",
+        notes=notes,
+    )
+    return replace(report, baseline=event)
+
+
+def _dispatch(
+    project: str,
+    benchmark: str,
+    *,
+    kind: str,
+    seed_set: str,
+    meta_seed: int | None,
+    n: int | None,
+    allow_dirty: bool,
+    background: bool,
+    at_sha: str | None,
+    notes: str | None,
+    home: Path | None,
+    on_plan: PlanCallback | None,
+    on_run: RunCallback | None,
+) -> DispatchReport:
+    if background and at_sha is not None:
+        raise ApiError(
+            "--at-sha runs in a temporary git worktree that is removed when the command "
+            "ends, so it cannot run in the background; drop --background"
+        )
+    with Store.open(home) as store:
+        context = load_project(store, project)
+        with _checkout(context, at_sha) as (root, manifest, sha):
+            spec = manifest.benchmark(benchmark)
+            if kind == "establish" and spec.tier == "correctness":
+                raise ApiError(
+                    f"{context.name}/{spec.name} is a correctness benchmark: it is judged "
+                    "against a frozen reference, not a baseline; use `bench run` and then "
+                    "`bench freeze-reference`"
+                )
+            check_mode(spec, context.name, background=background, at_sha=sha)
+            plan = plan_dispatch(
+                store,
+                manifest,
+                spec,
+                root=root,
+                project=context.name,
+                seed_set=seed_set,
+                count=n,
+                meta_seed=meta_seed,
+                allow_dirty=allow_dirty,
+            )
+            record = admit_job(
+                store,
+                kind=kind,
+                spec=spec,
+                plan=plan,
+                root=root,
+                manifest_hash=manifest.hash,
+                background=background,
+                options={
+                    "seed_set": seed_set,
+                    "meta_seed": meta_seed,
+                    "n": n,
+                    "allow_dirty": allow_dirty,
+                    "notes": notes,
+                    "at_sha": sha,
+                },
+            )
+            if background:
+                info = start_background(store, record)
+                return BackgroundDispatch(
+                    project=context.name,
+                    benchmark=spec.name,
+                    git_sha=plan.git_sha,
+                    git_dirty=plan.git_dirty,
+                    meta_seed=plan.meta_seed,
+                    seed_set=plan.seed_set,
+                    runs=(),
+                    job=info,
+                )
+            with tracked(JobFiles(store.paths.jobs), record.id) as outcome:
+                if on_plan is not None:
+                    on_plan(plan)
+                report = execute_plan(
+                    store,
+                    manifest,
+                    spec,
+                    plan,
+                    root=root,
+                    kind=kind,
+                    notes=notes,
+                    job_id=record.id,
+                    on_run=on_run,
+                )
+                outcome.message = dispatch_summary(report)
+                outcome.run_ids = tuple(r.id for r in report.runs)
+            return report
+
+
+@contextlib.contextmanager
+def _checkout(
+    context: ProjectContext, at_sha: str | None
+) -> Iterator[tuple[Path, Manifest, str | None]]:
+    """Where to run and with which manifest: the project's checkout, or a commit's worktree.
+
+    The worktree is removed on every way out (an error, Ctrl-C). Messages that name a path
+    inside it name ``<root>@<sha>`` instead, since the temporary path is gone by the time
+    the user reads them.
+    """
+    if at_sha is None:
+        yield context.root, context.manifest, None
+        return
+    sha = resolve_sha(context.root, at_sha)
+    with worktree(context.root, sha) as path:
+        try:
+            manifest = load_manifest(path)
+            if manifest.project.name != context.name:
+                raise ApiError(
+                    f"{context.root}@{sha[:10]}: bench/manifest.toml names project "
+                    f"'{manifest.project.name}', not '{context.name}'; --at-sha needs a commit "
+                    "of the same project"
+                )
+            yield path, manifest, sha
+        except (ApiError, RunnerError) as exc:
+            text = str(exc).replace(str(path), f"{context.root}@{sha[:10]}")
+            if text == str(exc):
+                raise
+            raise type(exc)(text) from None

@@ -1,0 +1,123 @@
+"""`bench status` (the job list) and the hidden `bench _worker` a background job runs in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from benchstone.cli._common import command_errors, echo_lines, emit_json, json_option
+
+if TYPE_CHECKING:
+    from benchstone.api import BackgroundDispatch, JobInfo
+    from benchstone.runner import DispatchPlan
+    from benchstone.store import Run
+
+_COLUMNS = ("job", "project/benchmark", "kind", "state", "pid", "progress", "started", "outcome")
+
+
+@click.command()
+@click.option("--all", "include_finished", is_flag=True, help="Also list done and failed jobs.")
+@json_option
+@command_errors
+def status(include_finished: bool, as_json: bool) -> int:
+    """List queued, running and stale jobs (all jobs with --all), newest first.
+
+    A job whose process is gone (killed, or its pid now belongs to another process) is
+    shown as stale.
+    """
+    from benchstone import api
+
+    found = api.jobs(include_finished=include_finished)
+    if as_json:
+        emit_json({"all": include_finished, "jobs": [info.to_dict() for info in found]})
+        return 0
+    echo_lines(status_lines(found, include_finished=include_finished))
+    return 0
+
+
+@click.command(name="_worker", hidden=True)
+@click.argument("job_id")
+@command_errors
+def worker(job_id: str) -> int:
+    """Carry out background job JOB_ID (started by --background; not for direct use)."""
+    import signal
+
+    from benchstone.api._job_worker import run_job
+    from benchstone.cli import _format as fmt
+    from benchstone.runner import RunnerError
+
+    def terminate(signum: int, _frame: object) -> None:
+        raise RunnerError(f"terminated by {signal.Signals(signum).name}")
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+
+    def on_plan(plan: DispatchPlan) -> None:
+        click.echo(
+            fmt.dispatch_header(len(plan.seeds), plan.git_sha, plan.git_dirty, plan.meta_seed),
+        )
+
+    def on_run(run: Run) -> None:
+        click.echo(fmt.run_line(run))
+
+    info = run_job(job_id, on_plan=on_plan, on_run=on_run)
+    click.echo(f"job {info.id} {info.state}: {info.message}")
+    return 0
+
+
+def background_lines(report: BackgroundDispatch) -> list[str]:
+    """What `bench run/establish --background` prints: where the job went, how to follow it."""
+    job = report.job
+    lines = [
+        f"dispatched {job.total} run(s) in the background  job={job.id}  pid={job.pid}",
+        f"  git_sha={(report.git_sha or '-')[:10]}  dirty={report.git_dirty}  "
+        f"meta_seed={report.meta_seed}",
+    ]
+    lines.append(f"  follow it with `bench status`; log: {job.log_path}")
+    return lines
+
+
+def status_lines(found: list[JobInfo], *, include_finished: bool) -> list[str]:
+    if not found:
+        what = "no jobs" if include_finished else "no queued, running or stale jobs"
+        hint = "" if include_finished else " (`bench status --all` lists finished ones too)"
+        return [what + hint]
+    rows = [_COLUMNS]
+    rows += [_row(info) for info in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True))
+        + "  "
+        + row[-1]
+        for row in rows
+    ]
+
+
+def _row(info: JobInfo) -> tuple[str, ...]:
+    kind = info.kind + (" (bg)" if info.background else "")
+    started = (info.started_at or info.created_at)[:19].replace("T", " ")
+    return (
+        info.id,
+        f"{info.project}/{info.benchmark}",
+        kind,
+        info.state,
+        str(info.pid) if info.pid is not None else "-",
+        info.progress,
+        started,
+        _outcome(info),
+    )
+
+
+def _outcome(info: JobInfo) -> str:
+    if info.state == "stale":
+        log = f" (log: {info.log_path})" if info.log_path else ""
+        return f"process {info.pid} is gone; the job will not finish{log}"
+    if info.message:
+        return info.message
+    if info.at_sha:
+        return f"at {info.at_sha[:10]}"
+    return "-"
+
+
+COMMANDS = (status, worker)
