@@ -105,3 +105,24 @@ def test_faster_but_wrong_is_never_promoted(project, home):
     assert api.evaluate("proj", "exact").kind == "PASS"
     api.run("proj", "speed")
     assert api.evaluate("proj", "speed").kind == "PROMOTE"
+
+
+def test_correctness_benchmarks_have_no_baseline(project, home):
+    api.register(project.root)
+    with pytest.raises(api.ApiError, match="freeze-reference"):
+        api.establish_baseline("proj", "exact")
+    with pytest.raises(api.ApiError, match="replace-reference"):
+        api.promote("proj", "exact")
+
+
+def test_evaluation_rows_record_the_returned_kind(project, home):
+    api.register(project.root)
+    api.establish_baseline("proj", "speed")
+    project.commit(level=0.5)
+    api.run("proj", "speed")
+    verdict = api.evaluate("proj", "speed")  # statistically PROMOTE, no correctness run yet
+    assert verdict.kind == "NEEDS_MORE_DATA" and verdict.gate.kind == "PROMOTE"
+    with Store.open(home) as store:
+        (row,) = store.evaluations("proj", "speed")
+    assert row.kind == "NEEDS_MORE_DATA" and row.details["gate_kind"] == "PROMOTE"
+    assert row.id == verdict.evaluation_id and row.look == 1

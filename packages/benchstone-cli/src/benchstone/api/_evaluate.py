@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError, PromotionRefused
 from benchstone.api._types import PromoteReport, Verdict
 from benchstone.gates import Verdict as GateVerdict
 from benchstone.gates import check_artifact, compare
-from benchstone.runner import BenchmarkSpec, git_state
+from benchstone.runner import BenchmarkSpec, check_freshness, git_state
 from benchstone.store import NewEvaluation, Run, Store
 
+# Verdicts the statistics decided: each distinct candidate run set judged so is one look.
 COUNTED_KINDS = ("PROMOTE", "REJECT")
 
 
@@ -30,12 +32,17 @@ def evaluate(
     allow_dirty: bool = False,
     home: Path | None = None,
 ) -> Verdict:
-    """The verdict for the project's current SHA against the benchmark's baseline."""
+    """The verdict for the project's current SHA against the benchmark's baseline.
+
+    STALE, before any gate, when the runs no longer describe the disk: a dirty tree, a
+    drifted corpus, or tracked_paths content other than the candidate runs' (performance
+    and quality only; ``allow_dirty`` skips the check).
+    """
     with Store.open(home) as store:
         context = load_project(store, project)
         spec = context.benchmark(benchmark)
-        sha = git_state(context.root).sha
-        return _verdict(store, context, spec, sha, allow_dirty=allow_dirty)
+        state = git_state(context.root)
+        return _verdict(store, context, spec, state.sha, allow_dirty=allow_dirty, dirty=state.dirty)
 
 
 def promote(
@@ -62,8 +69,9 @@ def promote(
                 f"{project}/{benchmark} is a correctness benchmark: it has a reference, not a "
                 "baseline; use `bench replace-reference` to change it"
             )
-        sha = git_state(context.root).sha
-        verdict = _verdict(store, context, spec, sha, allow_dirty=allow_dirty)
+        state = git_state(context.root)
+        sha = state.sha
+        verdict = _verdict(store, context, spec, sha, allow_dirty=allow_dirty, dirty=state.dirty)
         if verdict.kind != "PROMOTE" and not force:
             raise PromotionRefused(
                 f"refusing to promote {project}/{benchmark}: verdict {verdict.kind} "
@@ -104,13 +112,14 @@ def _verdict(
     sha: str,
     *,
     allow_dirty: bool,
+    dirty: bool = False,
 ) -> Verdict:
     if spec.tier == "correctness":
         return _correctness_verdict(store, context, spec, sha, allow_dirty=allow_dirty)
-    verdict = _statistical_verdict(store, context, spec, sha, allow_dirty=allow_dirty)
+    verdict = _statistical_verdict(store, context, spec, sha, allow_dirty=allow_dirty, dirty=dirty)
     if verdict.kind == "PROMOTE" and spec.requires_correctness:
-        return _guard_correctness(store, context, spec, sha, verdict, allow_dirty=allow_dirty)
-    return verdict
+        verdict = _guard_correctness(store, context, spec, sha, verdict, allow_dirty=allow_dirty)
+    return _record_look(store, spec, verdict)
 
 
 def _eligible(run: Run, *, allow_dirty: bool) -> bool:
@@ -124,6 +133,7 @@ def _statistical_verdict(
     sha: str,
     *,
     allow_dirty: bool,
+    dirty: bool = False,
 ) -> Verdict:
     project, benchmark = context.name, spec.name
     pointer = store.baseline(project, benchmark)
@@ -150,6 +160,10 @@ def _statistical_verdict(
         "min_effect": spec.min_effect,
         "deterministic": spec.deterministic,
     }
+    if not allow_dirty:
+        stale = _stale_verdict(store, context, spec, candidates, dirty=dirty, common=common)
+        if stale is not None:
+            return stale
     if pointer is None:
         gate = compare([], [r.metric for r in candidates], **options)
         return Verdict(kind=gate.kind, reason=gate.reason, gate=gate, **common)
@@ -174,43 +188,94 @@ def _statistical_verdict(
     previous = store.evaluations(
         project, benchmark, baseline_event_id=pointer.id, candidate_sha=sha
     )
-    counted = [e for e in previous if e.kind in COUNTED_KINDS]
-    same = next((e for e in counted if tuple(sorted(e.run_ids)) == candidate_ids), None)
-    look = same.look if same is not None else 1 + len({tuple(sorted(e.run_ids)) for e in counted})
+    same = next((e for e in previous if tuple(sorted(e.run_ids)) == candidate_ids), None)
+    look = same.look if same is not None else 1 + len({tuple(sorted(e.run_ids)) for e in previous})
     gate = compare(
         [r.metric for r in baseline_runs], [r.metric for r in candidates], look=look, **options
     )
-    evaluation_id = same.id if same is not None else None
-    new_look = False
-    if same is None and gate.kind in COUNTED_KINDS:
-        evaluation = store.append_evaluation(
-            NewEvaluation(
-                project=project,
-                benchmark=benchmark,
-                baseline_event_id=pointer.id,
-                candidate_sha=sha,
-                run_ids=candidate_ids,
-                policy=gate.policy or spec.gate_policy,
-                statistic=gate.statistic,
-                p_value=gate.p_value,
-                threshold=gate.threshold,
-                look=look,
-                kind=gate.kind,
-                reason=gate.reason,
-                details=gate.to_dict(),
-            )
-        )
-        evaluation_id = evaluation.id
-        new_look = True
     return Verdict(
         kind=gate.kind,
         reason=gate.reason,
         gate=gate,
-        evaluation_id=evaluation_id,
-        new_look=new_look,
+        evaluation_id=same.id if same is not None else None,
+        new_look=same is None and gate.kind in COUNTED_KINDS,
         **common,
         **pointer_context,
     )
+
+
+def _record_look(store: Store, spec: BenchmarkSpec, verdict: Verdict) -> Verdict:
+    """Append the evaluation row that makes this look count.
+
+    Only verdicts the gate actually decided (PROMOTE / REJECT) spend alpha. The row's kind
+    is the verdict returned (after the correctness guard), ``details.gate_kind`` what the
+    statistics alone said. The same runs evaluated again are the same look; a row is
+    appended again only if the returned kind changed (e.g. a correctness run arrived).
+    """
+    gate = verdict.gate
+    if gate.kind not in COUNTED_KINDS or verdict.baseline_event_id is None:
+        return verdict
+    previous = store.evaluations(
+        verdict.project,
+        verdict.benchmark,
+        baseline_event_id=verdict.baseline_event_id,
+        candidate_sha=verdict.candidate_sha,
+    )
+    ids = tuple(sorted(verdict.candidate_run_ids))
+    for row in previous:
+        if tuple(sorted(row.run_ids)) == ids and row.kind == verdict.kind:
+            return replace(verdict, evaluation_id=row.id)
+    evaluation = store.append_evaluation(
+        NewEvaluation(
+            project=verdict.project,
+            benchmark=verdict.benchmark,
+            baseline_event_id=verdict.baseline_event_id,
+            candidate_sha=verdict.candidate_sha,
+            run_ids=ids,
+            policy=gate.policy or spec.gate_policy,
+            statistic=gate.statistic,
+            p_value=gate.p_value,
+            threshold=gate.threshold,
+            look=gate.look,
+            kind=verdict.kind,
+            reason=verdict.reason,
+            details=dict(gate.to_dict(), gate_kind=gate.kind),
+        )
+    )
+    return replace(verdict, evaluation_id=evaluation.id)
+
+
+def _stale_verdict(
+    store: Store,
+    context: ProjectContext,
+    spec: BenchmarkSpec,
+    candidates: list[Run],
+    *,
+    dirty: bool,
+    common: dict[str, Any],
+) -> Verdict | None:
+    """STALE when the candidate runs no longer describe what is on disk (not a look).
+
+    Checked before any gate: a verdict on runs of code that is not there any more would be
+    about nothing. ``--allow-dirty`` skips this whole check.
+    """
+    freshness = check_freshness(
+        context.root,
+        context.manifest,
+        spec,
+        dirty=dirty,
+        runs=candidates,
+        listings_dir=store.paths.listings,
+    )
+    if not freshness.stale:
+        return None
+    gate = GateVerdict(
+        kind="STALE",
+        reason=freshness.reason,
+        policy=spec.gate_policy,
+        direction=spec.metric_direction,
+    )
+    return Verdict(kind="STALE", reason=freshness.reason, gate=gate, **common)
 
 
 def _correctness_verdict(
@@ -277,6 +342,6 @@ def _guard_correctness(
                 f"correctness benchmark '{name}' has no PASS at {sha[:10]} ({guard.kind}: "
                 f"{guard.reason}); run it, then evaluate again"
             )
-        gate = replace(verdict.gate, kind=kind, reason=reason)
-        return replace(verdict, kind=kind, reason=reason, gate=gate)
+        # The gate keeps what the statistics said; the verdict is what the guard decided.
+        return replace(verdict, kind=kind, reason=reason)
     return verdict

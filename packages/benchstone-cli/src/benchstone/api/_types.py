@@ -7,7 +7,7 @@ from typing import Any
 
 from benchstone.cli._exit_codes import exit_code_for
 from benchstone.gates import Verdict as GateVerdict
-from benchstone.store import BaselineEvent, Run
+from benchstone.store import BaselineEvent, ReferenceEvent, Run
 
 
 def run_to_dict(run: Run) -> dict[str, Any]:
@@ -20,6 +20,10 @@ def baseline_to_dict(event: BaselineEvent | None) -> dict[str, Any] | None:
     data = asdict(event)
     data["run_ids"] = list(event.run_ids)
     return data
+
+
+def reference_to_dict(event: ReferenceEvent | None) -> dict[str, Any] | None:
+    return None if event is None else asdict(event)
 
 
 @dataclass(frozen=True)
@@ -166,4 +170,62 @@ class PromoteReport:
             "verdict": self.verdict.to_dict(),
             "baseline": baseline_to_dict(self.baseline),
             "forced": self.forced,
+        }
+
+
+@dataclass(frozen=True)
+class ReferenceReport:
+    """A frozen or replaced correctness reference and the run whose bytes it holds.
+
+    ``previous`` is the reference a replacement superseded (None for a freeze), so a script
+    can log "old -> new" without a second query.
+    """
+
+    project: str
+    benchmark: str
+    event: ReferenceEvent
+    run: Run
+    previous: ReferenceEvent | None = None
+
+    @property
+    def digest(self) -> str:
+        return self.event.digest
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "benchmark": self.benchmark,
+            "action": self.event.action,
+            "digest": self.event.digest,
+            "previous_digest": self.previous.digest if self.previous else None,
+            "run_id": self.run.id,
+            "git_sha": self.run.git_sha,
+            "git_dirty": self.run.git_dirty,
+            "reason": self.event.reason,
+            "notes": self.event.notes,
+            "created_at": self.event.created_at,
+            "event": reference_to_dict(self.event),
+            "previous": reference_to_dict(self.previous),
+        }
+
+
+@dataclass(frozen=True)
+class ScaffoldReport:
+    """What `bench init` wrote: the files, the benchmarks they declare, what to do next."""
+
+    project: str
+    root: str
+    runner: str  # "python" | "shell"
+    files: tuple[str, ...]  # paths relative to root, in the order they were written
+    benchmarks: tuple[str, ...]
+    next_steps: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "root": self.root,
+            "runner": self.runner,
+            "files": list(self.files),
+            "benchmarks": list(self.benchmarks),
+            "next_steps": list(self.next_steps),
         }

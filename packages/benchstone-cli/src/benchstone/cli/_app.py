@@ -99,16 +99,30 @@ def list_command(project: str | None, as_json: bool) -> int:
 
 
 def _dispatch_callbacks(as_json: bool) -> dict[str, Callable[..., None]]:
+    """Printing for a foreground dispatch: the header, one line per repetition, and on a
+    terminal a live line (stderr) with elapsed time and ETA, ended with the command."""
     if as_json:
         return {}
+    from benchstone.cli._live import LiveLine
+
+    live = LiveLine.for_stderr()
+    if live is not None:
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            context.call_on_close(live.stop)
 
     def on_plan(plan) -> None:
         click.echo(
             fmt.dispatch_header(len(plan.seeds), plan.git_sha, plan.git_dirty, plan.meta_seed)
         )
+        if live is not None:
+            live.start(len(plan.seeds), plan.expected_runtime_seconds)
 
     def on_run(run) -> None:
-        click.echo(fmt.run_line(run))
+        if live is None:
+            click.echo(fmt.run_line(run))
+        else:
+            live.print_above(lambda: click.echo(fmt.run_line(run)))
 
     return {"on_plan": on_plan, "on_run": on_run}
 
@@ -137,6 +151,11 @@ def _dispatch_callbacks(as_json: bool) -> dict[str, Callable[..., None]]:
     help="Repetitions (default: the manifest's repetitions / baseline seeds).",
 )
 @click.option("--allow-dirty", is_flag=True, help="Run on a dirty tree; the diff is recorded.")
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Run in a detached worker and return at once; follow it with `bench status`.",
+)
 @json_option
 @command_errors
 def run(
@@ -146,6 +165,7 @@ def run(
     meta_seed: int | None,
     count: int | None,
     allow_dirty: bool,
+    background: bool,
     as_json: bool,
 ) -> int:
     """Run BENCHMARK of PROJECT at the current git SHA; one stored row per repetition."""
@@ -158,10 +178,15 @@ def run(
         meta_seed=meta_seed,
         n=count,
         allow_dirty=allow_dirty,
+        background=background,
         **_dispatch_callbacks(as_json),
     )
     if as_json:
         emit_json(report.to_dict())
+    elif isinstance(report, api.BackgroundDispatch):
+        from benchstone.cli._cmd_status import background_lines
+
+        echo_lines(background_lines(report))
     return 0
 
 
@@ -182,6 +207,18 @@ def baseline() -> None:
 )
 @click.option("--notes", default=None, help="Free text stored with the pointer event.")
 @click.option("--allow-dirty", is_flag=True, help="Run on a dirty tree; the diff is recorded.")
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Run in a detached worker and return at once; the pointer moves when it finishes.",
+)
+@click.option(
+    "--at-sha",
+    "at_sha",
+    default=None,
+    metavar="SHA",
+    help="Measure this commit (in a temporary git worktree, with its manifest) instead.",
+)
 @json_option
 @command_errors
 def establish(
@@ -190,6 +227,8 @@ def establish(
     count: int | None,
     notes: str | None,
     allow_dirty: bool,
+    background: bool,
+    at_sha: str | None,
     as_json: bool,
 ) -> int:
     """Run the manifest's baseline seeds now and point the baseline at those runs."""
@@ -201,10 +240,16 @@ def establish(
         n=count,
         notes=notes,
         allow_dirty=allow_dirty,
+        background=background,
+        at_sha=at_sha,
         **_dispatch_callbacks(as_json),
     )
     if as_json:
         emit_json(report.to_dict())
+    elif isinstance(report, api.BackgroundDispatch):
+        from benchstone.cli._cmd_status import background_lines
+
+        echo_lines(background_lines(report))
     else:
         click.echo(fmt.baseline_set(report.project, report.benchmark, report.baseline))
     return 0
@@ -219,13 +264,21 @@ def establish(
     default=None,
     help="Exit 4 unless the verdict is this kind.",
 )
-@click.option("--allow-dirty", is_flag=True, help="Also pool candidate runs made on a dirty tree.")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Pool candidate runs made on a dirty tree and skip the STALE checks.",
+)
 @json_option
 @command_errors
 def evaluate(
     project: str, benchmark: str, expect: str | None, allow_dirty: bool, as_json: bool
 ) -> int:
-    """Verdict for the current SHA against the baseline; the exit code encodes it."""
+    """Verdict for the current SHA against the baseline; the exit code encodes it.
+
+    STALE (exit 5) when the tree is dirty, the corpus drifted, or the tracked_paths
+    content differs from what the candidate runs were made from.
+    """
     from benchstone import api
 
     verdict = api.evaluate(project, benchmark, allow_dirty=allow_dirty)
@@ -327,7 +380,13 @@ def demo() -> int:
 
 # Command families that live in their own modules; each module exposes COMMANDS, a tuple
 # of click commands (or groups) to add to `bench`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "benchstone.cli._cmd_corpus",
+    "benchstone.cli._cmd_init",
+    "benchstone.cli._cmd_references",
+    "benchstone.cli._cmd_status",
+    "benchstone.cli._cmd_verify",
+)
 
 
 def _add_command_modules() -> None:

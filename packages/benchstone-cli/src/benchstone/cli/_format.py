@@ -50,10 +50,31 @@ def dispatch_header(count: int, git_sha: str, dirty: bool, meta_seed: int | None
 
 
 def run_line(run) -> str:
+    """SPEC's per-repetition line; ` (i/n)` at the end says how far the dispatch is."""
     head = f"  run={run.id} rep={run.repetition} seed={run.seed}"
+    count = f" ({run.repetition + 1}/{run.repetition_total})" if run.repetition_total else ""
     if run.status == "ok":
-        return f"{head} metric={number(run.metric)} wall={seconds(run.wall_clock)}"
-    return f"{head} status=error wall={seconds(run.wall_clock)} message={run.message}"
+        return f"{head} metric={number(run.metric)} wall={seconds(run.wall_clock)}{count}"
+    return f"{head} status=error wall={seconds(run.wall_clock)} message={run.message}{count}"
+
+
+def clock(value: float) -> str:
+    """Elapsed time as a person reads a stopwatch: 0:07, 12:30, 1:02:03."""
+    whole = max(0, int(value))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def live_line(
+    current: int, total: int, rep_elapsed: float, total_elapsed: float, eta: float | None
+) -> str:
+    """The terminal-only line redrawn while repetition ``current`` of ``total`` runs."""
+    left = "?" if eta is None else clock(math.ceil(eta))
+    return (
+        f"  rep {current}/{total} running {clock(rep_elapsed)}  "
+        f"elapsed {clock(total_elapsed)}  eta {left}"
+    )
 
 
 def baseline_set(project: str, benchmark: str, event) -> str:
@@ -166,4 +187,47 @@ def project_lines(info) -> list[str]:
             f"  {bench.name}  tier={bench.tier}  gate={bench.gate_policy}  "
             f"runs={bench.run_count}  baseline={base}  corpus={bench.corpus}"
         )
+    return lines
+
+
+def reference_frozen(report) -> str:
+    return (
+        f"reference frozen: {report.project}/{report.benchmark} -> {report.digest}  "
+        f"(run={report.run.id}, git_sha={short_sha(report.run.git_sha)})"
+    )
+
+
+def reference_replaced(report) -> str:
+    previous = report.previous.digest if report.previous else "-"
+    reason = " ".join((report.event.reason or "").split())
+    return (
+        f"reference replaced: {report.project}/{report.benchmark} -> {report.digest} "
+        f"(was {previous})  reason: {reason}"
+    )
+
+
+def reference_history_lines(project: str, benchmark: str, events: list) -> list[str]:
+    """Every freeze and replacement, oldest first; the last one is the current reference."""
+    if not events:
+        return [
+            f"no reference frozen for {project}/{benchmark}; run it, then "
+            f"`bench freeze-reference {project} {benchmark}`"
+        ]
+    header = f"  {'event':>5}  {'created_at (UTC)':<19}  {'action':<7}  {'run':>6}  digest"
+    lines = [header]
+    for event in events:
+        created = event.created_at[:19].replace("T", " ")
+        run_id = "-" if event.run_id is None else str(event.run_id)
+        lines.append(
+            f"  {event.id:>5}  {created:<19}  {event.action:<7}  {run_id:>6}  {event.digest}"
+        )
+        if event.reason:
+            lines.append(f"{'':>9}reason: {' '.join(event.reason.split())}")
+        if event.notes:
+            lines.append(f"{'':>9}notes: {' '.join(event.notes.split())}")
+    current = events[-1]
+    lines.append(
+        f"current reference: {current.digest} ({current.action}, "
+        f"{current.created_at[:19].replace('T', ' ')})"
+    )
     return lines
