@@ -7,8 +7,8 @@ from pathlib import Path
 from benchstone.api._context import load_project
 from benchstone.api._errors import ApiError
 from benchstone.api._types import BenchmarkInfo, ProjectInfo
-from benchstone.runner import RunnerError, check_corpus, load_manifest, require_corpus
-from benchstone.store import Store
+from benchstone.runner import Manifest, RunnerError, check_corpus, load_manifest, require_corpus
+from benchstone.store import Registration, Store
 
 
 def register(path: str | Path, *, home: Path | None = None) -> ProjectInfo:
@@ -31,14 +31,7 @@ def register(path: str | Path, *, home: Path | None = None) -> ProjectInfo:
                 f"`bench unregister {manifest.project.name}` first to move it to {root}"
             )
         registration = store.register(manifest.project.name, str(root), manifest.hash)
-        return ProjectInfo(
-            name=registration.name,
-            path=registration.path,
-            manifest_hash=registration.manifest_hash,
-            registered_at=registration.created_at,
-            benchmarks=tuple(_benchmark_info(store, registration.name, root, manifest)),
-            warnings=manifest.warnings,
-        )
+        return _project_info(store, registration, manifest)
 
 
 def unregister(name: str, *, home: Path | None = None) -> None:
@@ -58,34 +51,40 @@ def list_projects(*, project: str | None = None, home: Path | None = None) -> li
             registrations = [r for r in registrations if r.name == project]
         infos = []
         for registration in registrations:
-            root = Path(registration.path)
             try:
-                manifest = load_manifest(root)
+                manifest = load_manifest(registration.path)
             except RunnerError as exc:
-                infos.append(
-                    ProjectInfo(
-                        name=registration.name,
-                        path=registration.path,
-                        manifest_hash=registration.manifest_hash,
-                        registered_at=registration.created_at,
-                        error=str(exc),
-                    )
-                )
+                infos.append(_project_info(store, registration, None, error=str(exc)))
                 continue
-            infos.append(
-                ProjectInfo(
-                    name=registration.name,
-                    path=registration.path,
-                    manifest_hash=manifest.hash,
-                    registered_at=registration.created_at,
-                    benchmarks=tuple(_benchmark_info(store, registration.name, root, manifest)),
-                    warnings=manifest.warnings,
-                )
-            )
+            infos.append(_project_info(store, registration, manifest))
         return infos
 
 
-def _benchmark_info(store: Store, project: str, root: Path, manifest) -> list[BenchmarkInfo]:
+def _project_info(
+    store: Store,
+    registration: Registration,
+    manifest: Manifest | None,
+    *,
+    error: str | None = None,
+) -> ProjectInfo:
+    """What `bench list` shows of one registration; ``manifest`` None when it fails to load."""
+    root = Path(registration.path)
+    return ProjectInfo(
+        name=registration.name,
+        path=registration.path,
+        manifest_hash=manifest.hash if manifest else registration.manifest_hash,
+        registered_at=registration.created_at,
+        benchmarks=tuple(_benchmark_info(store, registration.name, root, manifest))
+        if manifest
+        else (),
+        warnings=manifest.warnings if manifest else (),
+        error=error,
+    )
+
+
+def _benchmark_info(
+    store: Store, project: str, root: Path, manifest: Manifest
+) -> list[BenchmarkInfo]:
     infos = []
     for spec in manifest.benchmarks:
         try:
