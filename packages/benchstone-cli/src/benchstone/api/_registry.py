@@ -47,8 +47,9 @@ def list_projects(*, project: str | None = None, home: Path | None = None) -> li
     with Store.open(home) as store:
         registrations = store.projects()
         if project is not None:
-            load_project(store, project)  # raises the helpful error when unknown
             registrations = [r for r in registrations if r.name == project]
+            if not registrations:
+                load_project(store, project)  # raises the helpful "did you mean" error
         infos = []
         for registration in registrations:
             try:

@@ -306,6 +306,9 @@ def evaluate(
     default=None,
     help="Name only the candidate runs of this meta-seed in the new pointer.",
 )
+@click.option(
+    "--allow-dirty", is_flag=True, help="Judge as `evaluate --allow-dirty` does (pool dirty runs)."
+)
 @json_option
 @command_errors
 def promote(
@@ -314,13 +317,21 @@ def promote(
     force: bool,
     notes: str | None,
     meta_seed: int | None,
+    allow_dirty: bool,
     as_json: bool,
 ) -> int:
     """Move the baseline pointer to the current SHA if the pooled verdict is PROMOTE."""
     from benchstone import api
 
     try:
-        report = api.promote(project, benchmark, force=force, notes=notes, meta_seed=meta_seed)
+        report = api.promote(
+            project,
+            benchmark,
+            force=force,
+            notes=notes,
+            meta_seed=meta_seed,
+            allow_dirty=allow_dirty,
+        )
     except api.PromotionRefused as exc:
         raise CommandFailed(str(exc), exit_code_for(exc.kind)) from exc
     if as_json:
@@ -333,7 +344,11 @@ def promote(
 @cli.command()
 @click.argument("project")
 @click.argument("benchmark")
-@click.option("--since", default=None, help="Only runs started at or after this ISO time.")
+@click.option(
+    "--since",
+    default=None,
+    help="Only runs stored at or after this ISO-8601 time.",
+)
 @click.option("--git-sha", default=None, help="Only runs at this SHA (prefix).")
 @click.option("--limit", type=int, default=None, help="At most this many runs (newest first).")
 @json_option

@@ -9,12 +9,15 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from benchstone.cli._exit_codes import ERROR_EXIT_CODE
+
+BROKEN_PIPE_EXIT_CODE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
 
 
 class CommandFailed(Exception):
@@ -44,6 +47,9 @@ def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
     def wrapper(*args: Any, **kwargs: Any) -> int:
         try:
             return func(*args, **kwargs) or 0
+        except BrokenPipeError:
+            _silence_stdout()
+            return BROKEN_PIPE_EXIT_CODE
         except CommandFailed as exc:
             error_line(str(exc))
             return exc.code
@@ -60,6 +66,15 @@ def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
             return ERROR_EXIT_CODE
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    """The reader went away (`bench status | head`): drop what is left, quietly.
+
+    Python would otherwise report the broken pipe again when it flushes stdout at exit.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def error_line(message: str) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+INTERRUPTED_EXIT_CODE = 130
 PROJECT = "demo_project"
 BENCHMARK = "sort_runtime"
 
@@ -91,11 +92,13 @@ def run_demo() -> int:
             else:
                 os.environ["BENCHSTONE_HOME"] = saved
     elapsed = time.monotonic() - started
+    as_expected = (promote_code, reject_code) == (0, 1)
     _say(
-        f"\n# demo finished in {elapsed:.1f}s: improvement exit {promote_code} (PROMOTE), "
-        f"regression exit {reject_code} (REJECT); temp dir removed"
+        f"\n# demo finished in {elapsed:.1f}s: improvement exit {promote_code} (0 = PROMOTE), "
+        f"regression exit {reject_code} (1 = REJECT)"
+        f"{'' if as_expected else ' -- NOT the expected verdicts'}; temp dir removed"
     )
-    return 0 if (promote_code, reject_code) == (0, 1) else 1
+    return 0 if as_expected else 1
 
 
 def _say(text: str) -> None:
@@ -108,6 +111,8 @@ def _bench(*args: str) -> int:
 
     code = main(list(args))
     _say(f"[exit {code}]")
+    if code == INTERRUPTED_EXIT_CODE:  # Ctrl-C stops the demo, not just this step
+        raise KeyboardInterrupt
     return code
 
 
