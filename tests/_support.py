@@ -126,3 +126,45 @@ def set_level(root: Path, level: float, noise: float = 0.01, message: str = "cha
 def set_bash_level(root: Path, level: float, message: str = "change") -> str:
     (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format(level=level))
     return commit_all(root, message)
+
+
+# A runner with a performance benchmark ("speed") and a correctness benchmark ("output")
+# that writes ANSWER as its artifact ("crash" makes it fail).
+ARTIFACT_RUNNER = """\
+import random
+from pathlib import Path
+
+from benchstone.protocol import Runner
+
+LEVEL = {level}
+ANSWER = {answer!r}
+
+runner = Runner()
+
+
+@runner.entry_point
+def speed(config):
+    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, 0.01))
+
+
+@runner.entry_point
+def output(config):
+    if ANSWER == "crash":
+        raise RuntimeError("crashed on purpose")
+    Path(config.artifact_path).write_text(ANSWER)
+    return 1.0
+
+
+@runner.entry_point
+def seeded(config):
+    Path(config.artifact_path).write_text(f"seed {{config.seed}}\\n")
+    return 1.0
+
+
+@runner.entry_point
+def broken(config):
+    return 1.0  # writes no artifact
+
+
+runner.main()
+"""

@@ -11,38 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
-from _support import commit_all, git, python_manifest
+from _support import ARTIFACT_RUNNER, commit_all, git, python_manifest
 
 from benchstone import api
 from benchstone.api._types import run_to_dict
 from benchstone.runner import ManifestError
 from benchstone.store import BaselineEvent, ReferenceEvent, Run
-
-RUNNER = """\
-import random
-from pathlib import Path
-
-from benchstone.protocol import Runner
-
-LEVEL = {level}
-ANSWER = {answer!r}
-
-runner = Runner()
-
-
-@runner.entry_point
-def speed(config):
-    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, 0.01))
-
-
-@runner.entry_point
-def output(config):
-    Path(config.artifact_path).write_text(ANSWER)
-    return 1.0
-
-
-runner.main()
-"""
 
 BENCHMARKS = """
 [[benchmarks]]
@@ -60,7 +34,7 @@ tier = "correctness"
 
 
 def _change(root: Path, *, level: float, answer: str = "ok\n") -> str:
-    (root / "bench" / "runner.py").write_text(RUNNER.format(level=level, answer=answer))
+    (root / "bench" / "runner.py").write_text(ARTIFACT_RUNNER.format(level=level, answer=answer))
     return commit_all(root, f"level {level}")
 
 
@@ -72,7 +46,7 @@ def test_the_whole_loop_through_the_api(bench, home: Path, make_python_project):
     root = make_python_project(
         "apiproj",
         manifest=python_manifest("apiproj", benchmarks=BENCHMARKS),
-        files={"bench/runner.py": RUNNER.format(level=1.0, answer="ok\n")},
+        files={"bench/runner.py": ARTIFACT_RUNNER.format(level=1.0, answer="ok\n")},
     )
     sha0 = git(root, "rev-parse", "HEAD")
 

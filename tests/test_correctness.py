@@ -16,48 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _support import commit_all, git, python_manifest
+from _support import ARTIFACT_RUNNER, commit_all, git, python_manifest
 
 from benchstone.store import ReadOnlyStore
-
-RUNNER = """\
-import random
-from pathlib import Path
-
-from benchstone.protocol import Runner
-
-LEVEL = {level}
-ANSWER = {answer!r}
-
-runner = Runner()
-
-
-@runner.entry_point
-def speed(config):
-    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, 0.01))
-
-
-@runner.entry_point
-def output(config):
-    if ANSWER == "crash":
-        raise RuntimeError("crashed on purpose")
-    Path(config.artifact_path).write_text(ANSWER)
-    return 1.0
-
-
-@runner.entry_point
-def seeded(config):
-    Path(config.artifact_path).write_text(f"seed {{config.seed}}\\n")
-    return 1.0
-
-
-@runner.entry_point
-def broken(config):
-    return 1.0  # writes no artifact
-
-
-runner.main()
-"""
 
 BENCHMARKS = """
 [[benchmarks]]
@@ -88,12 +49,12 @@ def _make(make_python_project, name: str, *, level: float = 1.0, answer: str = "
     return make_python_project(
         name,
         manifest=python_manifest(name, benchmarks=BENCHMARKS),
-        files={"bench/runner.py": RUNNER.format(level=level, answer=answer)},
+        files={"bench/runner.py": ARTIFACT_RUNNER.format(level=level, answer=answer)},
     )
 
 
 def _change(root: Path, *, level: float = 1.0, answer: str = "42\n") -> str:
-    (root / "bench" / "runner.py").write_text(RUNNER.format(level=level, answer=answer))
+    (root / "bench" / "runner.py").write_text(ARTIFACT_RUNNER.format(level=level, answer=answer))
     return commit_all(root, f"level={level} answer={answer!r}")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _support import commit_all, python_manifest
+from _support import ARTIFACT_RUNNER, commit_all, python_manifest
 
 SUMMARY = {"n", "mean", "median", "stdev", "min", "max"}
 GATE = {
@@ -170,31 +170,6 @@ JOB = {
     "log_path",
 }
 
-RUNNER = """\
-import random
-from pathlib import Path
-
-from benchstone.protocol import Runner
-
-LEVEL = {level}
-
-runner = Runner()
-
-
-@runner.entry_point
-def speed(config):
-    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, 0.01))
-
-
-@runner.entry_point
-def output(config):
-    Path(config.artifact_path).write_text(f"{{LEVEL}}\\n")
-    return 1.0
-
-
-runner.main()
-"""
-
 BENCHMARKS = """
 [[benchmarks]]
 name = "speed"
@@ -232,7 +207,10 @@ def test_every_json_document_parses_and_has_its_documented_keys(
     root = make_python_project(
         "jsonproj",
         manifest=python_manifest("jsonproj", benchmarks=BENCHMARKS),
-        files={"bench/runner.py": RUNNER.format(level=1.0), "data/corpus.txt": "corpus\n"},
+        files={
+            "bench/runner.py": ARTIFACT_RUNNER.format(level=1.0, answer="1.0\n"),
+            "data/corpus.txt": "corpus\n",
+        },
     )
 
     document = _document(bench("init", str(tmp_path / "scaffold"), "--json"))
@@ -270,7 +248,7 @@ def test_every_json_document_parses_and_has_its_documented_keys(
     _check_verdict(_document(bench("evaluate", "jsonproj", "output", "--json")))
 
     # A faster candidate: PROMOTE, then promote.
-    (root / "bench" / "runner.py").write_text(RUNNER.format(level=0.5))
+    (root / "bench" / "runner.py").write_text(ARTIFACT_RUNNER.format(level=0.5, answer="0.5\n"))
     commit_all(root, "faster")
     document = _document(bench("run", "jsonproj", "speed", "--json"))
     assert set(document) == DISPATCH and document["ok"] == 3 and document["errors"] == 0
@@ -345,7 +323,10 @@ def test_refusals_keep_their_exit_codes_under_json(bench, make_python_project):
     root = make_python_project(
         "jsonref",
         manifest=python_manifest("jsonref", benchmarks=BENCHMARKS),
-        files={"bench/runner.py": RUNNER.format(level=1.0), "data/corpus.txt": "corpus\n"},
+        files={
+            "bench/runner.py": ARTIFACT_RUNNER.format(level=1.0, answer="1.0\n"),
+            "data/corpus.txt": "corpus\n",
+        },
     )
     assert bench("register", str(root)).code == 0
     for args, code in (

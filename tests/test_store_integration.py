@@ -18,36 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _support import Result, bench_command, commit_all, git, python_manifest
+from _support import ARTIFACT_RUNNER, Result, bench_command, commit_all, git, python_manifest
 
 TABLES = ("registrations", "runs", "baseline_events", "reference_events", "evaluations")
 
-# A runner with a performance benchmark and a correctness benchmark that writes an
-# artifact, so that every table of the store and the blob tree get content.
-RUNNER = """\
-import random
-from pathlib import Path
-
-from benchstone.protocol import Runner
-
-LEVEL = {level}
-
-runner = Runner()
-
-
-@runner.entry_point
-def speed(config):
-    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, 0.01))
-
-
-@runner.entry_point
-def output(config):
-    Path(config.artifact_path).write_bytes(b"the right answer\\n")
-    return 1.0
-
-
-runner.main()
-"""
 
 BENCHMARKS = """
 [[benchmarks]]
@@ -83,12 +57,16 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home, root = base / "home", base / "proj"
     (root / "bench").mkdir(parents=True)
     (root / "bench" / "manifest.toml").write_text(python_manifest("full", benchmarks=BENCHMARKS))
-    (root / "bench" / "runner.py").write_text(RUNNER.format(level=1.0))
+    (root / "bench" / "runner.py").write_text(
+        ARTIFACT_RUNNER.format(level=1.0, answer="the right answer\n")
+    )
     git(root, "init", "-q", "-b", "main")
     commit_all(root, "initial")
     _ok(_bench_at(home, "register", str(root)))
     _ok(_bench_at(home, "baseline", "establish", "full", "speed"))
-    (root / "bench" / "runner.py").write_text(RUNNER.format(level=0.9))
+    (root / "bench" / "runner.py").write_text(
+        ARTIFACT_RUNNER.format(level=0.9, answer="the right answer\n")
+    )
     commit_all(root, "faster")
     _ok(_bench_at(home, "run", "full", "speed"))
     assert _bench_at(home, "evaluate", "full", "speed").code == 0  # PROMOTE, one evaluation
