@@ -8,6 +8,7 @@ document on stdout instead of the text lines, with the same exit code.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from collections.abc import Callable
 
@@ -414,12 +415,32 @@ def _add_command_modules() -> None:
 _add_command_modules()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM / SIGHUP, handled exactly like Ctrl-C: the running benchmark's process tree
+    is killed and the job is closed before `bench` exits (a CI timeout sends SIGTERM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the `bench` command; returns the exit code instead of raising SystemExit."""
     args = sys.argv[1:] if argv is None else argv
+    if argv is None:  # the console script, not a caller embedding us (e.g. the demo)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _raise_terminated)
     try:
         result = cli.main(args=args, prog_name="bench", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        cause = exc.__cause__
+        if isinstance(cause, Terminated):
+            error_line(f"terminated by {signal.Signals(cause.signum).name}")
+            return 128 + cause.signum
         error_line("interrupted")
         return 130
     except click.exceptions.Exit as exc:
