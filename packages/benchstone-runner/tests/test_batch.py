@@ -134,7 +134,8 @@ def test_bad_output_becomes_an_error_row_and_the_next_repetition_runs(store, tmp
     root = _project(tmp_path, mode="garbage")
     dispatch = _dispatch(store, root, seed_set="fresh", meta_seed=5)
     assert [r.status for r in dispatch.runs] == ["ok", "error", "ok"]
-    assert "bad result file" in dispatch.runs[1].message
+    assert dispatch.runs[1].message.startswith("bad result file: result.json: ")
+    assert "/tmp/" not in dispatch.runs[1].message  # no path to a temp dir that is gone
     assert dispatch.runs[1].metric is None
     assert dispatch.plan.meta_seed == 5
 

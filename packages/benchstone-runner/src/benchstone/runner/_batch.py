@@ -263,7 +263,9 @@ def _interpret(execution: Execution, output_path: Path, spec: BenchmarkSpec) -> 
     try:
         result = ProjectResult.read(output_path)
     except ProtocolError as exc:
-        return _Outcome.error(f"bad result file: {exc}")
+        # The per-run temp dir is gone once the row is read: name the file, not its path.
+        detail = str(exc).replace(str(output_path), output_path.name)
+        return _Outcome.error(f"bad result file: {detail}")
     if result.status != "ok":
         return _Outcome.error(f"runner reported error: {result.message}", result)
     metric = _gated_metric(spec.metric_source, result, execution)
