@@ -236,6 +236,79 @@ static int h_final(hasher_t *h, uint8_t *out, shared_t *s) {
 }
 
 /* ------------------------------------------------------------------ */
+/* BLAKE3 of many small files at once.                                */
+/*
+ * blake3_hasher_update hashes a file's chunks (1 KiB each) side by side in the SIMD
+ * lanes only when it has many of them: a 4 KB file (three whole chunks and a partial
+ * one) is hashed one 64-byte block at a time, with the lanes idle. A tree of small
+ * files is hashed here instead, B3_GROUP files at a time: chunk c of every file that
+ * has one goes through a single blake3_hash_many call (all of them have chunk counter
+ * c). Each file's chunk chaining values are then pushed
+ * onto its own hasher exactly as blake3_hasher_update pushes a one-chunk subtree, and
+ * its last chunk (whole or partial; the one finalize needs) goes through
+ * blake3_hasher_update. The tree of each file is BLAKE3's, so is its digest; only the
+ * order of the work differs.
+ */
+
+#define B3_GROUP 16                            /* files hashed together */
+#define B3_SMALL_CHUNKS 16                     /* files of up to this many chunks */
+#define B3_SMALL (B3_SMALL_CHUNKS * BLAKE3_CHUNK_LEN)
+
+/* How many lanes to ask blake3_hash_many for, for `used` chunks. The kernels hash 16, 8
+ * or 4 chunks at once and the rest one by one; on the AVX-512 machine of
+ * docs/performance.md one chunk alone takes 1.0 us, two 1.0 us (the CPU overlaps
+ * them), three 2.0 us, four at once 1.2 us, eight 1.3 us, sixteen 2.3 us. So from
+ * three chunks on, pad to the next of those widths with copies of a real chunk (their
+ * results are dropped), unless the CPU has no SIMD kernel. */
+static size_t b3_lanes(size_t used) {
+    if (used <= 2 || blake3_simd_degree() < 4)
+        return used;
+    size_t lanes = 4;
+    while (lanes < used)
+        lanes *= 2;
+    return lanes;
+}
+
+static void b3_many(const uint8_t *const *in, const size_t *len, size_t n,
+                    uint8_t (*out)[MAX_DIGEST]) {
+    size_t whole[B3_GROUP], most = 0; /* chunks before each file's last one */
+    uint8_t cvs[B3_GROUP][B3_SMALL_CHUNKS][BLAKE3_OUT_LEN];
+    blake3_hasher h;
+    blake3_hasher_init(&h);
+    for (size_t f = 0; f < n; f++) {
+        whole[f] = len[f] > BLAKE3_CHUNK_LEN ? (len[f] - 1) / BLAKE3_CHUNK_LEN : 0;
+        most = whole[f] > most ? whole[f] : most;
+    }
+    for (size_t c = 0; c < most; c++) {
+        const uint8_t *chunks[B3_GROUP];
+        uint8_t lane_cvs[B3_GROUP][BLAKE3_OUT_LEN];
+        size_t owner[B3_GROUP], used = 0;
+        for (size_t f = 0; f < n; f++) {
+            if (whole[f] > c) {
+                owner[used] = f;
+                chunks[used++] = in[f] + c * BLAKE3_CHUNK_LEN;
+            }
+        }
+        size_t lanes = b3_lanes(used);
+        for (size_t k = used; k < lanes; k++)
+            chunks[k] = chunks[0];
+        blake3_hash_many(chunks, lanes, BLAKE3_CHUNK_LEN / BLAKE3_BLOCK_LEN, h.key, c, false,
+                         h.chunk.flags, CHUNK_START, CHUNK_END, lane_cvs[0]);
+        for (size_t k = 0; k < used; k++)
+            memcpy(cvs[owner[k]][c], lane_cvs[k], BLAKE3_OUT_LEN);
+    }
+    for (size_t f = 0; f < n; f++) {
+        blake3_hasher_init(&h);
+        for (size_t c = 0; c < whole[f]; c++)
+            hasher_push_cv(&h, cvs[f][c], c);
+        h.chunk.chunk_counter = whole[f];
+        size_t done = whole[f] * BLAKE3_CHUNK_LEN;
+        blake3_hasher_update(&h, in[f] + done, len[f] - done);
+        blake3_hasher_finalize(&h, out[f], BLAKE3_OUT_LEN);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Reading.                                                           */
 
 /* Read buffers start on a page: pread copies and the hash kernels' 64-byte loads then
@@ -435,9 +508,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t item) {
  * The walk runs in the calling thread and hands each directory's regular files to
  * the workers in one batch, so hashing starts with the first directory. Entries
  * that are not regular files are collected (all of them, so the report does not
- * depend on timing) and stop the hashing: the caller refuses such a corpus. At the
- * end the files are sorted bytewise by relative path and the tree digest is
- * H(header || path NUL size(u64 BE) digest ...), header being given by the caller.
+ * depend on timing) and stop the hashing: the caller refuses such a corpus. Workers
+ * claim files in batches; with BLAKE3 a batch's small files are hashed together
+ * (b3_many). Once the walk ends the files are sorted bytewise by relative path while
+ * the workers finish, and the tree digest is H(header || path NUL size(u64 BE)
+ * digest ...), header being given by the caller.
  */
 
 typedef struct {
@@ -458,45 +533,105 @@ typedef struct {
     size_t nfiles, cap_files, cap_digests;
     size_t next;            /* the next file to hash */
     int walk_done;
+    int threads;            /* workers asked for */
     int running;            /* worker threads still alive */
     entry_t *odd;           /* walker only */
     size_t nodd, cap_odd;
 } tree_job;
 
+/* Files a worker claims at once, when that many are waiting: one lock round trip per
+ * batch instead of two per file, and with BLAKE3 a group for b3_many. Fewer when few
+ * are left, so that the workers finish together. */
+#define TREE_BATCH B3_GROUP
+#define B3_SLOT (B3_SMALL + 64) /* room for one byte more than a small file */
+
+/* A small file into `slot` (room for size + 1 bytes) with one read. 1: exactly the
+ * `size` bytes fstat reported came, where the stream path would stop too; 0: the file
+ * grew or the read came short, so it has been rewound to be streamed instead; -1: an
+ * error, in errno. */
+static int read_small(int fd, uint8_t *slot, int64_t size) {
+    ssize_t r = read_some(fd, slot, (size_t)size + 1);
+    if (r == (ssize_t)size)
+        return 1;
+    if (r < 0)
+        return -1;
+    return lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
 static void tree_work(tree_job *j) {
     uint8_t *buf = alloc_buffer(j->bufsize);
-    if (buf == NULL) {
+    /* BLAKE3 reads each small file of a batch into its own slot, then hashes them all. */
+    uint8_t *arena = j->algo->kind == ALGO_BLAKE3 ? alloc_buffer(TREE_BATCH * B3_SLOT) : NULL;
+    if (buf == NULL || (j->algo->kind == ALGO_BLAKE3 && arena == NULL)) {
         fail_os(&j->s, ENOMEM, NULL, NULL);
+        free(buf);
+        free(arena);
         return;
     }
+    entry_t batch[TREE_BATCH];
+    int64_t sizes[TREE_BATCH];
+    uint8_t outs[TREE_BATCH][MAX_DIGEST];
+    const uint8_t *small[TREE_BATCH];
+    size_t small_len[TREE_BATCH], small_of[TREE_BATCH];
+    int rc = 0;
     pthread_mutex_lock(&j->lock);
-    for (;;) {
+    while (rc == 0) {
         while (j->next >= j->nfiles && !j->walk_done && !atomic_load(&j->s.abort))
             pthread_cond_wait(&j->cond, &j->lock);
         if (atomic_load(&j->s.abort) || j->next >= j->nfiles)
             break;
-        size_t i = j->next++;
-        const char *path = j->files[i].path; /* the string never moves; the array may */
+        size_t first = j->next, take = (j->nfiles - first) / (2 * (size_t)j->threads);
+        take = take < 1 ? 1 : take > TREE_BATCH ? TREE_BATCH : take;
+        j->next += take;
+        memcpy(batch, j->files + first, take * sizeof(entry_t)); /* the array may move */
         pthread_mutex_unlock(&j->lock);
 
-        int64_t size = 0;
-        uint8_t out[MAX_DIGEST];
-        struct stat st;
-        int rc = -1, fd = open_regular(j->rootfd, path, 1, &j->s, path, &st);
-        if (fd >= 0) {
-            rc = hash_stream(fd, j->algo, buf, j->bufsize, &j->s, path, (int64_t)st.st_size,
-                             &size, out);
+        size_t nsmall = 0;
+        uint64_t small_bytes = 0;
+        for (size_t k = 0; rc == 0 && k < take; k++) {
+            const char *path = batch[k].path;
+            struct stat st;
+            int fd = open_regular(j->rootfd, path, 1, &j->s, path, &st), whole = 0;
+            if (fd < 0) {
+                rc = -1;
+                break;
+            }
+            if (arena != NULL && st.st_size <= B3_SMALL) {
+                whole = read_small(fd, arena + nsmall * B3_SLOT, (int64_t)st.st_size);
+                if (whole < 0) {
+                    fail_os(&j->s, errno, NULL, path);
+                    rc = -1;
+                } else if (whole) {
+                    small[nsmall] = arena + nsmall * B3_SLOT;
+                    small_len[nsmall] = (size_t)st.st_size;
+                    small_of[nsmall++] = k;
+                    small_bytes += (uint64_t)st.st_size;
+                }
+            }
+            if (rc == 0 && !whole)
+                rc = hash_stream(fd, j->algo, buf, j->bufsize, &j->s, path,
+                                 (int64_t)st.st_size, &sizes[k], outs[k]);
             close(fd);
         }
+        if (rc == 0 && nsmall > 0) {
+            uint8_t small_out[TREE_BATCH][MAX_DIGEST];
+            b3_many(small, small_len, nsmall, small_out);
+            for (size_t m = 0; m < nsmall; m++) {
+                sizes[small_of[m]] = (int64_t)small_len[m];
+                memcpy(outs[small_of[m]], small_out[m], BLAKE3_OUT_LEN);
+            }
+            atomic_fetch_add(&j->s.done, small_bytes);
+        }
         pthread_mutex_lock(&j->lock);
-        if (rc != 0)
-            break;
-        j->files[i].size = size;
-        memcpy(j->digests + i * j->algo->size, out, j->algo->size);
+        for (size_t k = 0; rc == 0 && k < take; k++) {
+            j->files[first + k].size = sizes[k];
+            memcpy(j->digests + (first + k) * j->algo->size, outs[k], j->algo->size);
+        }
     }
     pthread_cond_broadcast(&j->cond);
     pthread_mutex_unlock(&j->lock);
     free(buf);
+    free(arena);
 }
 
 static void *tree_worker(void *arg) {
@@ -686,19 +821,30 @@ static int by_order_path(const void *a, const void *b) {
     return strcmp(((const order_t *)a)->path, ((const order_t *)b)->path);
 }
 
-/* Sort files by path (digests follow) and hash header || entries into `out`. */
-static int tree_digest(tree_job *j, const uint8_t *header, size_t header_len, uint8_t *out,
-                       order_t **order_out) {
+/* The files in bytewise path order. Called once the walk is done, while the workers
+ * still hash: the list no longer grows and the paths never change, so the sort is off
+ * the critical path. NULL (and a failure) when out of memory. */
+static order_t *sort_files(tree_job *j) {
     order_t *order = malloc((j->nfiles + 1) * sizeof(order_t));
+    if (order == NULL) {
+        fail_os(&j->s, ENOMEM, NULL, NULL);
+        return NULL;
+    }
+    for (size_t i = 0; i < j->nfiles; i++)
+        order[i] = (order_t){i, j->files[i].path};
+    qsort(order, j->nfiles, sizeof(order_t), by_order_path);
+    return order;
+}
+
+/* Hash header || entries, in `order`, into `out`. */
+static int tree_digest(tree_job *j, const order_t *order, const uint8_t *header,
+                       size_t header_len, uint8_t *out) {
     uint8_t *buf = malloc(1 << 16);
     hasher_t h;
     int rc = -1;
-    if (order == NULL || buf == NULL) {
+    if (buf == NULL) {
         fail_os(&j->s, ENOMEM, NULL, NULL);
     } else if (h_init(&h, j->algo, &j->s) == 0) {
-        for (size_t i = 0; i < j->nfiles; i++)
-            order[i] = (order_t){i, j->files[i].path};
-        qsort(order, j->nfiles, sizeof(order_t), by_order_path);
         rc = h_update(&h, header, header_len, &j->s);
         size_t used = 0, dsize = j->algo->size;
         for (size_t k = 0; rc == 0 && k < j->nfiles; k++) {
@@ -729,11 +875,6 @@ static int tree_digest(tree_job *j, const uint8_t *header, size_t header_len, ui
             h_discard(&h);
     }
     free(buf);
-    if (rc != 0) {
-        free(order);
-        order = NULL;
-    }
-    *order_out = order;
     return rc;
 }
 
@@ -764,6 +905,7 @@ static PyObject *native_hash_tree(PyObject *self, PyObject *args) {
     pthread_cond_init(&j.cond, NULL);
     j.algo = &algo;
     j.bufsize = (size_t)bufsize;
+    j.threads = threads;
     int stopped = 0, digest_rc = -1;
     uint8_t top[MAX_DIGEST];
     order_t *order = NULL;
@@ -789,6 +931,8 @@ static PyObject *native_hash_tree(PyObject *self, PyObject *args) {
             }
         }
         walk_tree(&j, &t, &stopped);
+        if (!stopped && !has_failed(&j.s) && j.nodd == 0)
+            order = sort_files(&j);
         if (started == 0) {
             tree_work(&j); /* no thread could be started: hash here */
         } else {
@@ -811,8 +955,8 @@ static PyObject *native_hash_tree(PyObject *self, PyObject *args) {
             pthread_join(tids[k], NULL);
         free(tids);
         close(j.rootfd);
-        if (!stopped && !j.s.fail.set && j.nodd == 0) {
-            digest_rc = tree_digest(&j, (const uint8_t *)header, (size_t)header_len, top, &order);
+        if (!stopped && !j.s.fail.set && j.nodd == 0 && order != NULL) {
+            digest_rc = tree_digest(&j, order, (const uint8_t *)header, (size_t)header_len, top);
         } else if (j.nodd > 1) {
             qsort(j.odd, j.nodd, sizeof(entry_t), by_path);
         }

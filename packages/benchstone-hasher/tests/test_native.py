@@ -207,3 +207,42 @@ def test_blake3_blocks_over_several_rounds(tmp_path: Path, threads: int) -> None
         path.write_bytes(data)
         got = _native.hash_file(str(path), _native.BLAKE3, 32, threads, 2048, 0, None, TICK)
         assert got == (n, reference_bytes("blake3", data)), n
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_blake3_small_files_hashed_together_match_library(tmp_path: Path, threads: int) -> None:
+    # Files up to 16 KiB are hashed up to 16 at a time, a chunk of each per SIMD lane:
+    # every chunk count from 0 to 17, at and around each chunk boundary, in mixed groups.
+    rng = random.Random(threads)
+    lengths = [c * 1024 + d for c in range(17) for d in (-1, 0, 1, 64, 511) if c * 1024 + d >= 0]
+    lengths += [rng.randrange(0, 20_000) for _ in range(100)]
+    rng.shuffle(lengths)
+    files = {f"d{i % 3}/f{i}": rng.randbytes(n) for i, n in enumerate(lengths)}
+    write_tree(tmp_path, files)
+    top, got, odd = tree_of(tmp_path, "blake3", threads)
+    want = sorted((rel.encode(), len(d), reference_bytes("blake3", d)) for rel, d in files.items())
+    assert (got, odd) == (want, [])
+    assert top == reference_top("blake3", want)
+
+
+@pytest.mark.parametrize("algo", list(SPECS))
+def test_a_fifo_swapped_in_after_the_walk_is_refused_not_read(tmp_path: Path, algo: str) -> None:
+    # The walk saw a regular file; by the time a worker opens it, it is a FIFO. Opening
+    # it must neither block (no writer will ever come) nor hash it as empty. The swap
+    # happens in the progress callback right after the walk lists the directory, on the
+    # file listed last, which the single worker reaches last.
+    write_tree(tmp_path, {f"d/f{i:04d}": b"x" * 2000 for i in range(2000)})
+    listing = os.listdir(tmp_path / "d")
+    calls: list[int] = []
+
+    def swap(done: int) -> None:
+        calls.append(done)
+        if len(calls) == 2:  # after the root, then after d
+            victim = tmp_path / "d" / listing[-1]
+            victim.unlink()
+            os.mkfifo(victim)
+
+    spec, size = SPECS[algo]
+    with pytest.raises(OSError, match="not a regular file") as info:
+        _native.hash_tree(str(tmp_path), spec, size, header(algo), 1, 4096, swap, 0, True)
+    assert os.fsdecode(info.value.filename) == str(tmp_path / "d" / listing[-1])
