@@ -40,9 +40,10 @@ def cli() -> None:
     """Trustworthy benchmark gating: PROMOTE / REJECT / NEEDS_MORE_DATA.
 
     State lives under $BENCHSTONE_HOME (default: the platform's user data dir).
-    Exit codes of `bench evaluate`: 0 PROMOTE/PASS, 1 REJECT/FAIL, 2 NEEDS_MORE_DATA/
-    NO_BASELINE/NO_REFERENCE, 3 unknown verdict, 4 --expect mismatch, 5 STALE;
-    every command exits 10 after an `Error:` line.
+
+    Exit codes of `bench evaluate`: 0 PROMOTE or PASS; 1 REJECT or FAIL; 2 NEEDS_MORE_DATA,
+    NO_BASELINE or NO_REFERENCE; 3 unknown verdict; 4 --expect mismatch; 5 STALE.
+    Every command exits 10 after an `Error:` line.
     """
 
 
