@@ -75,6 +75,11 @@ def score(config):
     return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, NOISE))
 
 
+@runner.entry_point
+def exact(config):
+    return LEVEL
+
+
 runner.main()
 """
 
@@ -168,3 +173,21 @@ def broken(config):
 
 runner.main()
 """
+
+
+def corpus_manifest(name: str, *, corpus_path: str, digest: str, corpus_type: str) -> str:
+    """A one-benchmark manifest ("speed", 2 runs a side) whose corpus is pinned."""
+    return python_manifest(
+        name,
+        benchmarks=f"""
+[[benchmarks]]
+name = "speed"
+tier = "performance"
+metric_direction = "minimize"
+repetitions = 2
+baseline_seeds = [1, 2]
+corpus_path = "{corpus_path}"
+corpus_hash = "{digest}"
+corpus_type = "{corpus_type}"
+""",
+    )

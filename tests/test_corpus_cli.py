@@ -5,24 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from _support import commit_all, python_manifest
-
-
-def _tree_manifest(name: str, digest: str) -> str:
-    return python_manifest(
-        name,
-        benchmarks=f"""
-[[benchmarks]]
-name = "speed"
-tier = "performance"
-metric_direction = "minimize"
-repetitions = 2
-baseline_seeds = [1, 2]
-corpus_path = "corpus"
-corpus_hash = "{digest}"
-corpus_type = "tree"
-""",
-    )
+from _support import commit_all, corpus_manifest
 
 
 def test_corpus_hash_of_a_file_matches_sha256sum(bench, tmp_path):
@@ -51,7 +34,11 @@ def test_tree_pin_and_drift_report_names_files(bench, make_python_project, tmp_p
     assert pin["corpus_type"] == "tree" and pin["files"] == 12
 
     root = make_python_project(
-        "treeproj", manifest=_tree_manifest("treeproj", pin["digest"]), files=files
+        "treeproj",
+        manifest=corpus_manifest(
+            "treeproj", corpus_path="corpus", digest=pin["digest"], corpus_type="tree"
+        ),
+        files=files,
     )
     r = bench("register", str(root))
     assert r.code == 0, r.err

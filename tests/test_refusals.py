@@ -8,7 +8,7 @@ import os
 import stat
 
 import pytest
-from _support import commit_all, python_manifest
+from _support import commit_all, corpus_manifest
 
 
 def test_dirty_tree_refused_then_recorded_with_allow_dirty(bench, home, make_python_project):
@@ -36,29 +36,14 @@ def test_dirty_tree_refused_then_recorded_with_allow_dirty(bench, home, make_pyt
         assert b"# edit" in handle.read()
 
 
-def _corpus_manifest(name: str, digest: str) -> str:
-    return python_manifest(
-        name,
-        benchmarks=f"""
-[[benchmarks]]
-name = "speed"
-tier = "performance"
-metric_direction = "minimize"
-repetitions = 2
-baseline_seeds = [1, 2]
-corpus_path = "data/corpus.bin"
-corpus_hash = "{digest}"
-corpus_type = "bytes"
-""",
-    )
-
-
 def test_corpus_drift_refuses_the_run(bench, make_python_project):
     content = b"the pinned corpus\n"
     digest = "sha256:" + hashlib.sha256(content).hexdigest()
     root = make_python_project(
         "corp",
-        manifest=_corpus_manifest("corp", digest),
+        manifest=corpus_manifest(
+            "corp", corpus_path="data/corpus.bin", digest=digest, corpus_type="bytes"
+        ),
         files={"data/corpus.bin": content.decode()},
     )
     r = bench("register", str(root))
@@ -83,7 +68,12 @@ def test_corpus_drift_refuses_the_run(bench, make_python_project):
 def test_register_refuses_a_drifted_corpus(bench, make_python_project):
     root = make_python_project(
         "corp2",
-        manifest=_corpus_manifest("corp2", "sha256:" + "0" * 64),
+        manifest=corpus_manifest(
+            "corp2",
+            corpus_path="data/corpus.bin",
+            digest="sha256:" + "0" * 64,
+            corpus_type="bytes",
+        ),
         files={"data/corpus.bin": "x"},
     )
     r = bench("register", str(root))

@@ -12,31 +12,7 @@ import math
 import re
 from typing import Any
 
-from _support import Result, commit_all, python_manifest
-
-RUNNER = """\
-import random
-
-from benchstone.protocol import Runner
-
-LEVEL = {level}
-NOISE = {noise}
-
-runner = Runner()
-
-
-@runner.entry_point
-def speed(config):
-    return LEVEL * (1.0 + random.Random(config.seed).gauss(0.0, NOISE))
-
-
-@runner.entry_point
-def exact(config):
-    return LEVEL
-
-
-runner.main()
-"""
+from _support import PYTHON_RUNNER, Result, commit_all, python_manifest
 
 NOMINAL_ALPHA = 0.5 * math.erfc(2.0 / math.sqrt(2.0))  # Φ(-2): the one-sided rate of 2 sigma
 
@@ -56,12 +32,12 @@ def _project(make_python_project, name: str, benchmarks: str, level: float = 1.0
     return make_python_project(
         name,
         manifest=python_manifest(name, benchmarks=benchmarks),
-        files={"bench/runner.py": RUNNER.format(level=level, noise=0.01)},
+        files={"bench/runner.py": PYTHON_RUNNER.format(level=level, noise=0.01)},
     )
 
 
 def _set_level(root, level: float, noise: float = 0.01) -> str:
-    (root / "bench" / "runner.py").write_text(RUNNER.format(level=level, noise=noise))
+    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
     return commit_all(root, f"level {level}")
 
 
@@ -257,7 +233,7 @@ min_effect = 0.05
     root = make_python_project(
         "effects",
         manifest=python_manifest("effects", benchmarks=benchmarks),
-        files={"bench/runner.py": RUNNER.format(level=1.0, noise=0.002)},
+        files={"bench/runner.py": PYTHON_RUNNER.format(level=1.0, noise=0.002)},
     )
     assert bench("register", str(root)).code == 0
     for name in ("any_gain", "big_gain"):
