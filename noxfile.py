@@ -24,6 +24,7 @@ nox.options.sessions = [
     "store",
     "gates",
     "runner",
+    "api",
     "cli",
     "integration",
     "lint",
@@ -96,7 +97,7 @@ def _package_session(session: nox.Session, dist: str) -> None:
     )
 
 
-for _short in ("protocol", "hasher", "store", "gates", "runner", "cli"):
+for _short in ("protocol", "hasher", "store", "gates", "runner", "api", "cli"):
 
     def _make(short: str = _short):  # bind the loop variable
         @nox.session(name=short, python=PYTHON)

@@ -22,7 +22,8 @@ import psutil
 import pytest
 from _support import PROTOCOL_ARGS, Result, bench_command, commit_all, git
 
-from benchstone.runner import Job, JobFiles, finish, now_utc
+from benchstone.api._job_files import Job, JobFiles, now_utc
+from benchstone.api._job_process import finish
 
 DEADLINE = 60.0
 

@@ -12,7 +12,28 @@ import pytest
 from benchstone.store import NewEvaluation, NewRun, Store
 
 SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
-TABLES = ("registrations", "runs", "baseline_events", "reference_events", "evaluations")
+TABLES = (
+    "registrations",
+    "runs",
+    "baseline_events",
+    "reference_events",
+    "evaluations",
+    "lock_events",
+)
+# docs/store.md: columns schema version 2 added are hashed only when not NULL.
+ADDED_RUN_COLUMNS = {
+    "instructions",
+    "isolation",
+    "lock_id",
+    "content_digest",
+    "window",
+    "arm",
+    "warmup",
+    "host_identity",
+    "fingerprint",
+    "executor",
+    "bundle_id",
+}
 
 
 def _populate(store: Store, make_run: Callable[..., NewRun], tmp_path: Path) -> None:
@@ -44,6 +65,15 @@ def _populate(store: Store, make_run: Callable[..., NewRun], tmp_path: Path) -> 
             1,
             "NEEDS_MORE_DATA",
         )
+    )
+    store.append_lock(
+        "Arborist",
+        digest="blake3:" + "2" * 64,
+        files={"bench/manifest.toml": digest},
+        manifest_hash="sha256:" + "1" * 64,
+        procedure_digest="blake3:" + "3" * 64,
+        judgement_digest="blake3:" + "4" * 64,
+        action="register",
     )
 
 
@@ -80,12 +110,13 @@ def test_verify_counts_a_clean_store(populated: tuple[Store, sqlite3.Connection]
     report = store.verify()
     assert report.ok and report.problems == []
     assert report.counts == {
-        "triggers": 15,
+        "triggers": 18,
         "registrations": 1,
         "runs": 3,
         "baseline_events": 1,
         "reference_events": 1,
         "evaluations": 1,
+        "lock_events": 1,
         "blobs": 1,
     }
     raw = populated[1]
@@ -150,7 +181,11 @@ def test_a_rehashed_edit_still_breaks_the_next_link(
     raw.execute("DROP TRIGGER runs_no_update")
     raw.row_factory = sqlite3.Row
     prev = raw.execute("SELECT row_hash FROM runs WHERE id = 1").fetchone()[0]
-    row = dict(raw.execute("SELECT * FROM runs WHERE id = 2").fetchone())
+    row = {
+        k: v
+        for k, v in dict(raw.execute("SELECT * FROM runs WHERE id = 2").fetchone()).items()
+        if v is not None or k not in ADDED_RUN_COLUMNS
+    }
     row["metric"] = 0.25
     del row["id"], row["row_hash"]
     payload = prev + "\n" + json.dumps(row, sort_keys=True, separators=(",", ":"))

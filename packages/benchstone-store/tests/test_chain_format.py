@@ -13,6 +13,34 @@ from benchstone.store import NewRun, Store
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
+# docs/store.md: columns added by schema version 2 are hashed only when not NULL.
+ADDED_COLUMNS = {
+    "runs": {
+        "instructions",
+        "isolation",
+        "lock_id",
+        "content_digest",
+        "window",
+        "arm",
+        "warmup",
+        "host_identity",
+        "fingerprint",
+        "executor",
+        "bundle_id",
+    },
+    "evaluations": {"content_digest"},
+}
+
+
+def documented_content(table: str, row: sqlite3.Row) -> dict:
+    """The hashed content of a row, as docs/store.md defines it."""
+    added = ADDED_COLUMNS.get(table, set())
+    return {
+        k: row[k]
+        for k in row.keys()  # noqa: SIM118
+        if k not in ("id", "row_hash") and not (k in added and row[k] is None)
+    }
+
 
 def _independent_chain(db: str, table: str) -> list[tuple[int, str, str]]:
     """(id, stored, recomputed) following docs/store.md, without the package's code."""
@@ -21,7 +49,7 @@ def _independent_chain(db: str, table: str) -> list[tuple[int, str, str]]:
     prev = "0" * 64
     out = []
     for row in conn.execute(f"SELECT * FROM {table} ORDER BY id"):
-        content = {k: row[k] for k in row.keys() if k not in ("id", "row_hash")}  # noqa: SIM118
+        content = documented_content(table, row)
         text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         digest = hashlib.sha256((prev + "\n" + text).encode("ascii")).hexdigest()
         out.append((row["id"], row["row_hash"], digest))

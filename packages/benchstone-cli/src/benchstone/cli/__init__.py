@@ -6,7 +6,7 @@ Importing this package is cheap (no click, no SQLite): scripts can read
 
 from __future__ import annotations
 
-from benchstone.cli._exit_codes import (
+from benchstone.api._exit_codes import (
     ERROR_EXIT_CODE,
     EXPECT_MISMATCH_EXIT_CODE,
     UNKNOWN_VERDICT_EXIT_CODE,

@@ -14,6 +14,12 @@ from collections.abc import Callable
 
 import click
 
+from benchstone.api._exit_codes import (
+    ERROR_EXIT_CODE,
+    EXPECT_MISMATCH_EXIT_CODE,
+    VERDICT_EXIT_CODES,
+    exit_code_for,
+)
 from benchstone.cli import _format as fmt
 from benchstone.cli._common import (
     CommandFailed,
@@ -23,12 +29,6 @@ from benchstone.cli._common import (
     error_line,
     json_option,
     warn,
-)
-from benchstone.cli._exit_codes import (
-    ERROR_EXIT_CODE,
-    EXPECT_MISMATCH_EXIT_CODE,
-    VERDICT_EXIT_CODES,
-    exit_code_for,
 )
 
 KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)

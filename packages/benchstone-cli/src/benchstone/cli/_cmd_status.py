@@ -43,12 +43,12 @@ def worker(job_id: str) -> int:
     """Carry out background job JOB_ID (started by --background; not for direct use)."""
     import signal
 
+    from benchstone.api import ApiError
     from benchstone.api._job_worker import run_job
     from benchstone.cli import _format as fmt
-    from benchstone.runner import RunnerError
 
     def terminate(signum: int, _frame: object) -> None:
-        raise RunnerError(f"terminated by {signal.Signals(signum).name}")
+        raise ApiError(f"terminated by {signal.Signals(signum).name}")
 
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGHUP, terminate)

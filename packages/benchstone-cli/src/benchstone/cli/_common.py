@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from benchstone.cli._exit_codes import ERROR_EXIT_CODE
+from benchstone.api._exit_codes import ERROR_EXIT_CODE
 
 BROKEN_PIPE_EXIT_CODE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
 

@@ -9,6 +9,7 @@ from ._errors import StoreError
 from ._models import (
     BaselineEvent,
     Evaluation,
+    LockEvent,
     NewEvaluation,
     NewRun,
     ReferenceEvent,
@@ -26,6 +27,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "BaselineEvent",
     "Evaluation",
+    "LockEvent",
     "NewEvaluation",
     "NewRun",
     "ReadOnlyStore",

@@ -63,6 +63,18 @@ class _RunFields:
     started_at: str | None = None
     finished_at: str | None = None
     job_id: str | None = None
+    # Schema version 2: sealed execution and measurement (NULL on older rows).
+    instructions: int | None = None  # summed instruction count of the tree (valgrind)
+    isolation: str | None = None  # sandbox level the repetition ran at
+    lock_id: int | None = None  # the lock event whose evaluator ran
+    content_digest: str | None = None  # what code was measured (tree hash / tracked digest)
+    window: str | None = None  # side-by-side window id; rows of one window are comparable
+    arm: str | None = None  # "candidate" | "baseline" within a window
+    warmup: bool = False  # stored, never gated
+    host_identity: str | None = None  # digest of the fingerprint's identity part
+    fingerprint: dict[str, Any] = field(default_factory=dict)  # identity + conditions
+    executor: str | None = None  # "local" | "slurm"
+    bundle_id: str | None = None  # the result bundle ingested into this row (slurm)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +141,7 @@ class NewEvaluation:
     kind: str
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    content_digest: str | None = None  # the candidate code's content: the look counter key
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,30 @@ class Evaluation:
     kind: str
     reason: str | None
     details: dict[str, Any]
+    created_at: str
+    row_hash: str
+    content_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class LockEvent:
+    """A lock of a project's evaluator: the manifest and evaluator files, by content.
+
+    ``files`` maps each locked path (relative, POSIX) to the digest of its blob in the
+    artifact store. ``procedure_digest`` covers what decides how numbers are *measured*
+    (evaluator files, invocation, ...); ``judgement_digest`` what decides how they are
+    *judged* (thresholds, policy, metric_source). Runs name the lock they ran under.
+    """
+
+    id: int
+    project: str
+    digest: str
+    files: dict[str, Any]
+    manifest_hash: str
+    procedure_digest: str
+    judgement_digest: str
+    action: str  # "register" | "lock"
+    reason: str | None
     created_at: str
     row_hash: str
 

@@ -17,12 +17,21 @@ from typing import Any, Self
 
 from ._artifacts import blob_path
 from ._errors import StoreError
-from ._models import BaselineEvent, Evaluation, ReferenceEvent, Registration, Run, VerifyReport
+from ._models import (
+    BaselineEvent,
+    Evaluation,
+    LockEvent,
+    ReferenceEvent,
+    Registration,
+    Run,
+    VerifyReport,
+)
 from ._names import sha_prefix_range, validate_name
 from ._paths import StorePaths
 from ._rows import (
     baseline_event_from,
     evaluation_from,
+    lock_event_from,
     reference_event_from,
     registration_from,
     run_from,
@@ -40,6 +49,12 @@ def sql_errors(db: Path) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise StoreError(f"store database {db}: {exc}") from None
+
+
+def _text_value(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise StoreError(f"{name} must be a non-empty string, got {value!r}")
+    return value
 
 
 def _query_ids(value: Iterable[int]) -> list[int]:
@@ -157,6 +172,7 @@ class StoreReader:
         ids: Iterable[int] | None = None,
         status: str | None = None,
         meta_seed: int | EllipsisType | None = ...,
+        window: str | None = None,
         limit: int | None = None,
         newest_first: bool = True,
     ) -> list[Run]:
@@ -164,7 +180,8 @@ class StoreReader:
 
         ``git_sha`` matches a prefix of at least 4 hex characters; ``since`` compares
         with ``created_at`` (naive datetimes and strings are taken as UTC);
-        ``meta_seed=None`` selects runs without a meta seed, leaving it out selects any.
+        ``meta_seed=None`` selects runs without a meta seed, leaving it out selects any;
+        ``window`` selects the rows of one side-by-side window.
         """
         validate_name("project", project)
         clauses = ["project = ?"]
@@ -195,8 +212,13 @@ class StoreReader:
                 raise StoreError(f"meta_seed must be an integer or None, got {meta_seed!r}")
             clauses.append("meta_seed IS ?")
             params.append(meta_seed)
+        if window is not None:
+            clauses.append("window = ?")
+            params.append(_text_value("window", window))
         if ids is not None:
             index = ""  # primary-key lookups beat any secondary index
+        elif window is not None and benchmark is not None:
+            index = " INDEXED BY runs_by_window"
         elif benchmark is not None:
             index = (
                 " INDEXED BY runs_by_sha"
@@ -268,11 +290,13 @@ class StoreReader:
         *,
         baseline_event_id: int | EllipsisType | None = ...,
         candidate_sha: str | None = None,
+        content_digest: str | None = None,
     ) -> list[Evaluation]:
         """Recorded verdicts, oldest first.
 
         ``baseline_event_id=None`` selects evaluations made without a baseline; leaving
-        it out selects any. ``candidate_sha`` matches a prefix (4+ hex characters).
+        it out selects any. ``candidate_sha`` matches a prefix (4+ hex characters);
+        ``content_digest`` selects the looks at one content of the code.
         """
         validate_name("project", project)
         validate_name("benchmark", benchmark)
@@ -291,12 +315,53 @@ class StoreReader:
             low, high = sha_prefix_range("candidate_sha", candidate_sha)
             clauses.append("candidate_sha >= ? AND candidate_sha < ?")
             params += [low, high]
+        index = "evaluations_by_look"
+        if content_digest is not None:
+            clauses.append("content_digest = ?")
+            params.append(_text_value("content_digest", content_digest))
+            index = "evaluations_by_content"
         rows = self._rows(
-            "SELECT * FROM evaluations INDEXED BY evaluations_by_look "
+            f"SELECT * FROM evaluations INDEXED BY {index} "
             f"WHERE {' AND '.join(clauses)} ORDER BY id ASC",
             params,
         )
         return [evaluation_from(row) for row in rows]
+
+    # -- evaluator locks --------------------------------------------------------------
+
+    def lock(self, project: str) -> LockEvent | None:
+        """The project's current lock: its latest lock event."""
+        validate_name("project", project)
+        rows = self._rows(
+            "SELECT * FROM lock_events INDEXED BY lock_events_by_project "
+            "WHERE project = ? ORDER BY id DESC LIMIT 1",
+            (project,),
+        )
+        return lock_event_from(rows[0]) if rows else None
+
+    def lock_history(self, project: str) -> list[LockEvent]:
+        """Every lock event of the project, oldest first."""
+        validate_name("project", project)
+        rows = self._rows(
+            "SELECT * FROM lock_events INDEXED BY lock_events_by_project "
+            "WHERE project = ? ORDER BY id ASC",
+            (project,),
+        )
+        return [lock_event_from(row) for row in rows]
+
+    def lock_event(self, lock_id: int) -> LockEvent | None:
+        """One lock event by id (the ``lock_id`` a run names)."""
+        if isinstance(lock_id, bool) or not isinstance(lock_id, int):
+            raise StoreError(f"lock id must be an integer, got {lock_id!r}")
+        rows = self._rows("SELECT * FROM lock_events WHERE id = ?", (lock_id,))
+        return lock_event_from(rows[0]) if rows else None
+
+    def run_by_bundle(self, bundle_id: str) -> Run | None:
+        """The row a result bundle was ingested into, if it was."""
+        rows = self._rows(
+            "SELECT * FROM runs WHERE bundle_id = ?", (_text_value("bundle_id", bundle_id),)
+        )
+        return run_from(rows[0]) if rows else None
 
     # -- audit ------------------------------------------------------------------------
 

@@ -17,8 +17,15 @@ from typing import Any
 
 from ._canonical import canonical_json
 from ._errors import StoreError
-from ._models import BaselineEvent, Evaluation, ReferenceEvent, Registration, Run
-from ._schema import COLUMNS, Kind
+from ._models import (
+    BaselineEvent,
+    Evaluation,
+    LockEvent,
+    ReferenceEvent,
+    Registration,
+    Run,
+)
+from ._schema import COLUMNS, OPTIONAL, Kind
 
 RowLike = Mapping[str, Any] | sqlite3.Row
 
@@ -93,9 +100,33 @@ def ids_tuple(where: str, column: str, value: Any) -> tuple[int, ...]:
 
 
 def content_from(table: str, where: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Stored content columns of ``table`` from a mapping of Python values."""
+    """Stored content columns of ``table`` from a mapping of Python values.
+
+    An optional (later-added) column left at None stays NULL, whatever its kind, so the
+    row hashes as it would have before the column existed.
+    """
+    optional = OPTIONAL.get(table, frozenset())
     return {
-        column: to_db(where, column, kind, values.get(column)) for column, kind in COLUMNS[table]
+        column: (
+            None
+            if column in optional and values.get(column) is None
+            else to_db(where, column, kind, values.get(column))
+        )
+        for column, kind in COLUMNS[table]
+    }
+
+
+def chained(table: str, content: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a row's stored content that its row_hash covers.
+
+    Every column, except an optional (later-added) column that is NULL: rows written
+    before a migration added it keep verifying, and a row that has a value commits to it.
+    """
+    optional = OPTIONAL.get(table, frozenset())
+    return {
+        column: value
+        for column, value in content.items()
+        if not (column in optional and value is None)
     }
 
 
@@ -103,7 +134,9 @@ def _decoded(table: str, row: RowLike) -> dict[str, Any]:
     out: dict[str, Any] = {"id": row["id"], "row_hash": row["row_hash"]}
     for column, kind in COLUMNS[table]:
         value = row[column]
-        if kind == "bool":
+        if value is None and kind == "json":
+            value = {}
+        elif kind == "bool":
             value = bool(value)
         elif kind == "json":
             value = json.loads(value)
@@ -131,3 +164,7 @@ def reference_event_from(row: RowLike) -> ReferenceEvent:
 
 def evaluation_from(row: RowLike) -> Evaluation:
     return Evaluation(**_decoded("evaluations", row))
+
+
+def lock_event_from(row: RowLike) -> LockEvent:
+    return LockEvent(**_decoded("lock_events", row))

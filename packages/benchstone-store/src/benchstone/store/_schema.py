@@ -60,6 +60,18 @@ COLUMNS: dict[str, tuple[tuple[str, Kind], ...]] = {
         ("finished_at", "text"),
         ("job_id", "text"),
         ("created_at", "text"),
+        # Added by schema version 2 (see OPTIONAL): sealed execution and measurement.
+        ("instructions", "int"),
+        ("isolation", "text"),
+        ("lock_id", "int"),
+        ("content_digest", "text"),
+        ("window", "text"),
+        ("arm", "text"),
+        ("warmup", "bool"),
+        ("host_identity", "text"),
+        ("fingerprint", "json"),
+        ("executor", "text"),
+        ("bundle_id", "text"),
     ),
     "baseline_events": (
         ("project", "text"),
@@ -97,7 +109,44 @@ COLUMNS: dict[str, tuple[tuple[str, Kind], ...]] = {
         ("reason", "text"),
         ("details", "json"),
         ("created_at", "text"),
+        # Added by schema version 2.
+        ("content_digest", "text"),
     ),
+    "lock_events": (
+        ("project", "text"),
+        ("digest", "text"),
+        ("files", "json"),
+        ("manifest_hash", "text"),
+        ("procedure_digest", "text"),
+        ("judgement_digest", "text"),
+        ("action", "text"),
+        ("reason", "text"),
+        ("created_at", "text"),
+    ),
+}
+
+# Columns added to a table after it was created. Rows written before the column existed
+# hold NULL there, and their row_hash was computed without it; so an added column
+# contributes to the chained content only when it is not NULL (docs/store.md, "The hash
+# chain"), and a NULL json column reads back as {}. Every table created in version 2 or
+# later has no optional columns.
+OPTIONAL: dict[str, frozenset[str]] = {
+    "runs": frozenset(
+        {
+            "instructions",
+            "isolation",
+            "lock_id",
+            "content_digest",
+            "window",
+            "arm",
+            "warmup",
+            "host_identity",
+            "fingerprint",
+            "executor",
+            "bundle_id",
+        }
+    ),
+    "evaluations": frozenset({"content_digest"}),
 }
 
 TABLES: tuple[str, ...] = tuple(COLUMNS)
@@ -227,9 +276,53 @@ _V1: tuple[str, ...] = (
     "CREATE INDEX reference_events_by_benchmark ON reference_events (project, benchmark, id)",
     "CREATE INDEX evaluations_by_look ON evaluations "
     "(project, benchmark, baseline_event_id, candidate_sha)",
-    *TRIGGERS.values(),
+    *(
+        sql
+        for table in ("registrations", "runs", "baseline_events", "reference_events", "evaluations")
+        for sql in _append_only_triggers(table).values()
+    ),
+)
+
+_V2: tuple[str, ...] = (
+    *(
+        f"ALTER TABLE runs ADD COLUMN {column} {sql}"
+        for column, sql in (
+            ("instructions", "INTEGER"),
+            ("isolation", "TEXT"),
+            ("lock_id", "INTEGER"),
+            ("content_digest", "TEXT"),
+            ("window", "TEXT"),
+            ("arm", "TEXT"),
+            ("warmup", "INTEGER"),
+            ("host_identity", "TEXT"),
+            ("fingerprint", "TEXT"),
+            ("executor", "TEXT"),
+            ("bundle_id", "TEXT"),
+        )
+    ),
+    "ALTER TABLE evaluations ADD COLUMN content_digest TEXT",
+    """CREATE TABLE lock_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        files TEXT NOT NULL,
+        manifest_hash TEXT NOT NULL,
+        procedure_digest TEXT NOT NULL,
+        judgement_digest TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        row_hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX lock_events_by_project ON lock_events (project, id)",
+    "CREATE INDEX runs_by_window ON runs (project, benchmark, window)",
+    # A result bundle (cluster executor) becomes at most one row, whoever ingests it.
+    "CREATE UNIQUE INDEX runs_by_bundle ON runs (bundle_id) WHERE bundle_id IS NOT NULL",
+    "CREATE INDEX evaluations_by_content ON evaluations "
+    "(project, benchmark, baseline_event_id, content_digest)",
+    *_append_only_triggers("lock_events").values(),
 )
 
 # MIGRATIONS[i] takes user_version i to i + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)

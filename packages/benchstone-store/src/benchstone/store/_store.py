@@ -16,6 +16,7 @@ from ._errors import StoreError
 from ._models import (
     BaselineEvent,
     Evaluation,
+    LockEvent,
     NewEvaluation,
     ReferenceEvent,
     Registration,
@@ -27,9 +28,11 @@ from ._open import make_private_dirs, resolve_paths
 from ._reader import RUN_STATUSES, StoreReader, sql_errors
 from ._rows import (
     baseline_event_from,
+    chained,
     content_from,
     evaluation_from,
     ids_tuple,
+    lock_event_from,
     reference_event_from,
     registration_from,
     run_from,
@@ -38,6 +41,8 @@ from ._timefmt import parse_timestamp, utc_now
 
 BASELINE_ACTIONS = ("establish", "promote")
 REFERENCE_ACTIONS = ("freeze", "replace")
+LOCK_ACTIONS = ("register", "lock")
+ARMS = ("candidate", "baseline")
 SEED_SETS = ("baseline", "fresh")
 
 # Runs inside the write transaction, after the lock is taken: returns extra column
@@ -111,7 +116,9 @@ class Store(StoreReader):
                     f"SELECT row_hash FROM {table} WHERE id = (SELECT MAX(id) FROM {table})"
                 ).fetchone()
                 content["created_at"] = utc_now()
-                digest = row_hash(GENESIS_HASH if last is None else last[0], content)
+                digest = row_hash(
+                    GENESIS_HASH if last is None else last[0], chained(table, content)
+                )
                 columns = [*content, "row_hash"]
                 cursor = conn.execute(
                     f"INSERT INTO {table} ({', '.join(columns)}) "
@@ -175,6 +182,8 @@ class Store(StoreReader):
         for stamp in ("started_at", "finished_at"):
             if values[stamp] is not None:
                 values[stamp] = parse_timestamp(f"{where}: {stamp}", values[stamp])
+        if new.arm is not None:
+            _choice(where, "arm", new.arm, ARMS)
         if new.artifact_digest is not None:
             self._require_blob(where, new.artifact_digest)
         return run_from(self._append("runs", where, values))
@@ -318,3 +327,42 @@ class Store(StoreReader):
         values = {f.name: getattr(new, f.name) for f in dataclasses.fields(NewEvaluation)}
         values["run_ids"] = ids
         return evaluation_from(self._append("evaluations", where, values, prepare))
+
+    # -- evaluator locks --------------------------------------------------------------
+
+    def append_lock(
+        self,
+        project: str,
+        *,
+        digest: str,
+        files: Mapping[str, str],
+        manifest_hash: str,
+        procedure_digest: str,
+        judgement_digest: str,
+        action: str,
+        reason: str | None = None,
+    ) -> LockEvent:
+        """Record a lock of ``project``'s evaluator; every file's blob must be stored.
+
+        ``action="lock"`` (a change after registration) needs a reason: accepting a new
+        evaluator is a decision someone must be able to read back.
+        """
+        validate_name("project", project)
+        where = f"lock of {project}"
+        _choice(where, "action", action, LOCK_ACTIONS)
+        if action == "lock":
+            _text(where, "reason (required to change the lock)", reason)
+        for path, blob in files.items():
+            _text(where, f"files[{path!r}]", blob)
+            self._require_blob(f"{where}: {path}", blob)
+        values = {
+            "project": project,
+            "digest": digest,
+            "files": dict(files),
+            "manifest_hash": manifest_hash,
+            "procedure_digest": procedure_digest,
+            "judgement_digest": judgement_digest,
+            "action": action,
+            "reason": reason,
+        }
+        return lock_event_from(self._append("lock_events", where, values))

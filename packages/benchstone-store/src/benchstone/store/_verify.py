@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from ._artifacts import blob_hex, hash_file
 from ._canonical import GENESIS_HASH, row_hash
+from ._rows import chained
 from ._errors import StoreError
 from ._models import VerifyReport
 from ._paths import BLOB_ALGORITHM, StorePaths
@@ -87,7 +88,7 @@ def _check_chain(conn: sqlite3.Connection, table: str, problems: list[str]) -> t
         row_id = content.pop("id")
         stored = content.pop("row_hash")
         try:
-            expected = row_hash(prev_hash, content)
+            expected = row_hash(prev_hash, chained(table, content))
         except (TypeError, ValueError) as exc:
             problems.append(f"{table} row {row_id}: content cannot be hashed ({exc})")
             expected = None
@@ -193,6 +194,18 @@ def _referenced_blobs(conn: sqlite3.Connection, problems: list[str]) -> dict[str
                 )
                 continue
             referenced.setdefault(hex_digest, (table, first_id))
+    # A lock's files are blobs too: the evaluator that runs is read back from them.
+    for row_id, files in conn.execute("SELECT id, files FROM lock_events ORDER BY id"):
+        try:
+            blobs = json.loads(files).values()
+        except (TypeError, ValueError, AttributeError):
+            problems.append(f"lock_events row {row_id}: files is not a JSON object")
+            continue
+        for digest in blobs:
+            try:
+                referenced.setdefault(blob_hex(digest), ("lock_events", row_id))
+            except StoreError:
+                problems.append(f"lock_events row {row_id}: file {digest!r} is not a store digest")
     return referenced
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from benchstone.runner._batch import plan_dispatch, run_dispatch
-from benchstone.runner._errors import RunnerError
+from benchstone.api import ApiError
+from benchstone.api._batch import plan_dispatch, run_dispatch
+from benchstone.runner import RunnerError
 from benchstone.runner._manifest import load_manifest
 from benchstone.store import Store
 
@@ -143,7 +144,7 @@ def test_bad_output_becomes_an_error_row_and_the_next_repetition_runs(store, tmp
 def test_dirty_tree_refused_unless_allowed(store, tmp_path):
     root = _project(tmp_path)
     (root / "bench" / "runner.py").write_text(RUNNER + "\n# dirty\n")
-    with pytest.raises(RunnerError, match="uncommitted changes"):
+    with pytest.raises(ApiError, match="uncommitted changes"):
         _dispatch(store, root, seed_set="baseline")
     dispatch = _dispatch(store, root, seed_set="baseline", count=1, allow_dirty=True)
     run = dispatch.runs[0]

@@ -14,8 +14,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from benchstone.api._batch import DispatchPlan, plan_dispatch, run_dispatch
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError
+from benchstone.api._job_files import JobFiles
+from benchstone.api._job_process import tracked
 from benchstone.api._jobs import (
     BackgroundDispatch,
     admit_job,
@@ -26,15 +29,10 @@ from benchstone.api._jobs import (
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
     BenchmarkSpec,
-    DispatchPlan,
-    JobFiles,
     Manifest,
     RunnerError,
     load_manifest,
-    plan_dispatch,
     resolve_sha,
-    run_dispatch,
-    tracked,
     worktree,
 )
 from benchstone.store import Run, Store

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchstone.runner._errors import RunnerError
-from benchstone.runner._seeds import fresh_seeds, new_meta_seed, plan_seeds
+from benchstone.api import ApiError
+from benchstone.api._seeds import fresh_seeds, new_meta_seed, plan_seeds
 
 
 def test_fresh_seeds_are_deterministic_distinct_and_31_bit():
@@ -19,9 +19,9 @@ def test_meta_seed_range():
     for _ in range(100):
         assert 0 <= new_meta_seed() < 2**63
     fresh_seeds(2**63 - 1, 1)
-    with pytest.raises(RunnerError, match="out of range"):
+    with pytest.raises(ApiError, match="out of range"):
         fresh_seeds(2**63, 1)
-    with pytest.raises(RunnerError, match="integer"):
+    with pytest.raises(ApiError, match="integer"):
         fresh_seeds(True, 1)
 
 
@@ -32,9 +32,9 @@ def test_plan_baseline_uses_manifest_seeds():
     assert plan_seeds(
         seed_set="baseline", baseline_seeds=(7, 8, 9), repetitions=5, count=2, meta_seed=None
     ) == ((7, 8), None)
-    with pytest.raises(RunnerError, match="more baseline seeds"):
+    with pytest.raises(ApiError, match="more baseline seeds"):
         plan_seeds(seed_set="baseline", baseline_seeds=(7,), repetitions=5, count=2, meta_seed=None)
-    with pytest.raises(RunnerError, match="fresh seed set only"):
+    with pytest.raises(ApiError, match="fresh seed set only"):
         plan_seeds(seed_set="baseline", baseline_seeds=(7,), repetitions=5, count=None, meta_seed=3)
 
 
@@ -47,7 +47,7 @@ def test_plan_fresh_uses_repetitions_and_meta_seed():
         seed_set="fresh", baseline_seeds=(1, 2), repetitions=4, count=6, meta_seed=None
     )
     assert len(seeds) == 6 and 0 <= meta < 2**63
-    with pytest.raises(RunnerError, match="at least 1"):
+    with pytest.raises(ApiError, match="at least 1"):
         plan_seeds(seed_set="fresh", baseline_seeds=(), repetitions=4, count=0, meta_seed=None)
-    with pytest.raises(RunnerError, match="unknown"):
+    with pytest.raises(ApiError, match="unknown"):
         plan_seeds(seed_set="lucky", baseline_seeds=(), repetitions=4, count=1, meta_seed=None)

@@ -21,10 +21,10 @@ from typing import Any
 
 import psutil
 
-from benchstone.runner._batch import DispatchPlan
-from benchstone.runner._errors import RunnerError
-from benchstone.runner._git import git_state
-from benchstone.runner._jobs import Job, JobFiles, current_process, now_utc
+from benchstone.api._batch import DispatchPlan
+from benchstone.api._errors import ApiError
+from benchstone.api._job_files import Job, JobFiles, current_process, now_utc
+from benchstone.runner import git_state
 
 
 def spawn_worker(
@@ -42,7 +42,7 @@ def spawn_worker(
     try:
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise RunnerError(f"{log_path}: cannot create the job log ({exc.strerror})") from None
+        raise ApiError(f"{log_path}: cannot create the job log ({exc.strerror})") from None
     try:
         proc = subprocess.Popen(
             list(argv),
@@ -55,7 +55,7 @@ def spawn_worker(
             close_fds=True,
         )
     except OSError as exc:
-        raise RunnerError(
+        raise ApiError(
             f"cannot start the background worker {argv[0]} ({exc.strerror}); "
             "run the command without --background"
         ) from None
@@ -83,9 +83,9 @@ def take_over(files: JobFiles, job_id: str) -> Job:
     with files.locked():
         job = files.load(job_id)
         if job is None:
-            raise RunnerError(f"{files.directory}: no job {job_id} (see `bench status --all`)")
+            raise ApiError(f"{files.directory}: no job {job_id} (see `bench status --all`)")
         if job.state != "queued":
-            raise RunnerError(f"job {job_id} is {job.state}, not queued; a job runs only once")
+            raise ApiError(f"job {job_id} is {job.state}, not queued; a job runs only once")
         return files.update(
             job_id, state="running", pid=pid, pid_started=started, started_at=now_utc()
         )
@@ -96,7 +96,7 @@ def record_run(files: JobFiles, job_id: str, run_id: int) -> Job:
     with files.locked():
         job = files.load(job_id)
         if job is None:
-            raise RunnerError(f"{files.directory}: no job {job_id} (see `bench status --all`)")
+            raise ApiError(f"{files.directory}: no job {job_id} (see `bench status --all`)")
         return files.update(job_id, run_ids=(*job.run_ids, run_id))
 
 
@@ -110,7 +110,7 @@ def finish(
 ) -> Job:
     """Mark the record ``done`` or ``failed`` with its outcome (moves it to ``finished/``)."""
     if state not in ("done", "failed"):
-        raise RunnerError(f"job {job_id}: cannot finish in state {state!r}; use done or failed")
+        raise ApiError(f"job {job_id}: cannot finish in state {state!r}; use done or failed")
     changes: dict[str, object] = {"state": state, "message": message, "finished_at": now_utc()}
     if run_ids is not None:
         changes["run_ids"] = tuple(run_ids)
@@ -138,11 +138,11 @@ def tracked(files: JobFiles, job_id: str) -> Iterator[Outcome]:
     try:
         yield outcome
     except KeyboardInterrupt:
-        with contextlib.suppress(RunnerError):  # the interruption matters more
+        with contextlib.suppress(ApiError):  # the interruption matters more
             finish(files, job_id, state="failed", message="interrupted (Ctrl-C)")
         raise
     except BaseException as exc:
-        with contextlib.suppress(RunnerError):  # the original failure matters more
+        with contextlib.suppress(ApiError):  # the original failure matters more
             finish(files, job_id, state="failed", message=failure_message(exc))
         raise
     finish(files, job_id, state="done", message=outcome.message, run_ids=outcome.run_ids)
@@ -151,7 +151,7 @@ def tracked(files: JobFiles, job_id: str) -> Iterator[Outcome]:
 def failure_message(exc: BaseException) -> str:
     """One line for a record: the harness's own messages as they are, others with their type."""
     text = " ".join(str(exc).split())
-    if isinstance(exc, RunnerError) or type(exc).__module__.startswith("benchstone."):
+    if isinstance(exc, ApiError) or type(exc).__module__.startswith("benchstone."):
         return text or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -174,7 +174,7 @@ def plan_from_dict(data: Mapping[str, Any], source: str) -> DispatchPlan:
     missing = sorted(required - set(data))
     unknown = sorted(set(data) - names)
     if missing or unknown:
-        raise RunnerError(
+        raise ApiError(
             f"{source}: the job's plan has missing keys {missing} and unknown keys {unknown}; "
             "the record is damaged or from another version (dispatch again)"
         )
@@ -182,12 +182,12 @@ def plan_from_dict(data: Mapping[str, Any], source: str) -> DispatchPlan:
     if not isinstance(seeds, list) or not all(
         isinstance(seed, int) and not isinstance(seed, bool) for seed in seeds
     ):
-        raise RunnerError(f"{source}: the job's plan key 'seeds' must be a list of integers")
+        raise ApiError(f"{source}: the job's plan key 'seeds' must be a list of integers")
     for key in ("project", "benchmark", "git_sha", "seed_set"):
         if not isinstance(data[key], str) or not data[key]:
-            raise RunnerError(f"{source}: the job's plan key {key!r} must be a non-empty string")
+            raise ApiError(f"{source}: the job's plan key {key!r} must be a non-empty string")
     if not isinstance(data["git_dirty"], bool):
-        raise RunnerError(f"{source}: the job's plan key 'git_dirty' must be true or false")
+        raise ApiError(f"{source}: the job's plan key 'git_dirty' must be true or false")
     return DispatchPlan(**{**data, "seeds": tuple(seeds)})
 
 
@@ -200,7 +200,7 @@ def check_unchanged(root: Path, plan: DispatchPlan) -> None:
     """
     state = git_state(root)
     if state.sha != plan.git_sha:
-        raise RunnerError(
+        raise ApiError(
             f"{root}: HEAD moved from {plan.git_sha[:10]} to {state.sha[:10]} after the job "
             "was dispatched; stopped so no row is recorded under the wrong commit "
             "(dispatch again at the new commit)"
@@ -208,7 +208,7 @@ def check_unchanged(root: Path, plan: DispatchPlan) -> None:
     if state.dirty != plan.git_dirty:
         now = "dirty" if state.dirty else "clean"
         then = "dirty" if plan.git_dirty else "clean"
-        raise RunnerError(
+        raise ApiError(
             f"{root}: the working tree became {now} (it was {then} when the job was "
             "dispatched); stopped so no row misstates the code it measured "
             "(restore the tree, or dispatch again)"

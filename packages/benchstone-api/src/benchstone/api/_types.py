@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from benchstone.cli._exit_codes import exit_code_for
+from benchstone.api._exit_codes import exit_code_for
 from benchstone.gates import Verdict as GateVerdict
 from benchstone.store import BaselineEvent, ReferenceEvent, Run
 

@@ -11,6 +11,7 @@ from benchstone.api._corpus import CorpusPin, pin_corpus, verify_corpus
 from benchstone.api._dispatch import establish_baseline, run
 from benchstone.api._errors import ApiError, PromotionRefused
 from benchstone.api._evaluate import evaluate, promote
+from benchstone.api._exit_codes import VERDICT_EXIT_CODES, exit_code_for
 from benchstone.api._history import baseline, baseline_history, history
 from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs
 from benchstone.api._references import (
@@ -30,7 +31,6 @@ from benchstone.api._types import (
     ScaffoldReport,
     Verdict,
 )
-from benchstone.cli._exit_codes import VERDICT_EXIT_CODES, exit_code_for
 
 __all__ = [
     "VERDICT_EXIT_CODES",

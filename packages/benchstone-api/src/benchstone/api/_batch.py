@@ -21,14 +21,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchstone.api._errors import ApiError
+from benchstone.api._seeds import plan_seeds
 from benchstone.protocol import InvocationConfig, ProjectResult, ProtocolError
-from benchstone.runner._corpus import corpus_root, require_corpus
-from benchstone.runner._errors import RunnerError
-from benchstone.runner._execute import Execution, child_environment, execute
-from benchstone.runner._fresh import tracked_digest
-from benchstone.runner._git import git_diff, git_state
-from benchstone.runner._manifest import BenchmarkSpec, Manifest
-from benchstone.runner._seeds import plan_seeds
+from benchstone.runner import (
+    BenchmarkSpec,
+    Execution,
+    Manifest,
+    child_environment,
+    corpus_root,
+    execute,
+    git_diff,
+    git_state,
+    require_corpus,
+    tracked_digest,
+)
 from benchstone.store import NewRun, Run, Store
 
 ARTIFACT_NAME = "artifact.bin"
@@ -79,12 +86,12 @@ def plan_dispatch(
     allow_dirty: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> DispatchPlan:
-    """Check provenance and corpus and choose the seeds; raises RunnerError to refuse."""
+    """Check provenance and corpus and choose the seeds; raises ApiError to refuse."""
     state = git_state(root)
     diff_path = None
     if state.dirty:
         if not allow_dirty:
-            raise RunnerError(
+            raise ApiError(
                 f"{root}: the git working tree has uncommitted changes; commit them, or pass "
                 "--allow-dirty to run anyway (the diff is then recorded with the runs)"
             )
@@ -283,7 +290,7 @@ def _gated_metric(source: str, result: ProjectResult, execution: Execution) -> f
         return execution.cpu_seconds
     if source == "peak_rss":
         return float(execution.peak_rss_bytes) if execution.peak_rss_bytes is not None else None
-    raise RunnerError(f"metric_source {source!r} is unknown; use one of {METRIC_SOURCES}")
+    raise ApiError(f"metric_source {source!r} is unknown; use one of {METRIC_SOURCES}")
 
 
 def _save_diff(store: Store, project: str, benchmark: str, sha: str, diff: bytes) -> Path:

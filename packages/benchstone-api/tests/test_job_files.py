@@ -16,26 +16,28 @@ from pathlib import Path
 import psutil
 import pytest
 
-from benchstone.runner import (
-    DispatchPlan,
+from benchstone.api import ApiError
+from benchstone.api._batch import DispatchPlan
+from benchstone.api._job_files import (
     Job,
     JobFiles,
-    RunnerError,
-    check_unchanged,
     current_process,
-    finish,
-    hand_over,
     live_state,
     new_job_id,
     now_utc,
+    process_alive,
+    validate_job_id,
+)
+from benchstone.api._job_process import (
+    check_unchanged,
+    finish,
+    hand_over,
     plan_from_dict,
     plan_to_dict,
-    process_alive,
     record_run,
     spawn_worker,
     take_over,
     tracked,
-    validate_job_id,
 )
 
 DEADLINE = 20.0
@@ -84,7 +86,7 @@ def test_a_record_round_trips_and_is_private(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["format"] == "benchstone-job-v1"
     assert files.load(job.id) == job
     assert Job.from_dict(job.to_dict()) == job
-    with files.locked(), pytest.raises(RunnerError, match="already exists"):
+    with files.locked(), pytest.raises(ApiError, match="already exists"):
         files.create(job)
 
 
@@ -99,7 +101,7 @@ def test_finishing_moves_the_record_out_of_the_unfinished_folder(tmp_path: Path)
     assert [j.id for j in files.unfinished()] == [second.id]
     assert [j.id for j in files.finished()] == [first.id]
     assert files.load(first.id) == done
-    with pytest.raises(RunnerError, match="cannot finish in state 'stale'"):
+    with pytest.raises(ApiError, match="cannot finish in state 'stale'"):
         finish(files, second.id, state="stale", message=None)
 
 
@@ -155,7 +157,7 @@ def test_a_damaged_record_is_an_error_naming_the_file(
     files.ensure()
     path = tmp_path / "jobs" / "20260101-000000-abcdef.json"
     path.write_text(content)
-    with pytest.raises(RunnerError) as info:
+    with pytest.raises(ApiError) as info:
         files.unfinished()
     assert str(path) in str(info.value) and expected in str(info.value)
     assert "\n" not in str(info.value)
@@ -167,18 +169,18 @@ def test_a_bad_field_names_its_key_and_a_renamed_file_is_refused(tmp_path: Path)
     data = job.to_dict()
     data["threads"] = "2"
     files.path(job).write_text(json.dumps(data))
-    with pytest.raises(RunnerError, match=r"key 'threads' must be an integer >= 1, got '2'"):
+    with pytest.raises(ApiError, match=r"key 'threads' must be an integer >= 1, got '2'"):
         files.load(job.id)
     other = tmp_path / "jobs" / "20260101-000000-abcdef.json"
     files.path(job).rename(other)
     other.write_text(json.dumps(job.to_dict()))
-    with pytest.raises(RunnerError, match="the file name must match its id"):
+    with pytest.raises(ApiError, match="the file name must match its id"):
         files.unfinished()
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "", "20260101-000000-ABCDEF", "x" * 22])
 def test_job_ids_that_could_escape_the_folder_are_refused(bad: str) -> None:
-    with pytest.raises(RunnerError, match="is not valid"):
+    with pytest.raises(ApiError, match="is not valid"):
         validate_job_id(bad)
     assert validate_job_id(new_job_id())
 
@@ -218,7 +220,7 @@ def test_the_worker_is_detached_with_a_private_log(tmp_path: Path) -> None:
 
 
 def test_spawning_a_missing_program_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(RunnerError, match="cannot start the background worker"):
+    with pytest.raises(ApiError, match="cannot start the background worker"):
         spawn_worker(["/nonexistent/python"], log_path=tmp_path / "w.log", env=os.environ)
 
 
@@ -233,7 +235,7 @@ def test_hand_over_then_take_over(tmp_path: Path) -> None:
         assert live_state(handed) == "queued"
         taken = take_over(files, job.id)
         assert taken.state == "running" and taken.pid == os.getpid() and taken.started_at
-        with pytest.raises(RunnerError, match="is running, not queued"):
+        with pytest.raises(ApiError, match="is running, not queued"):
             take_over(files, job.id)
     finally:
         child.kill()
@@ -264,8 +266,8 @@ def test_tracked_records_the_outcome_whatever_happens(tmp_path: Path) -> None:
     assert files.load(ok.id).state == "done" and files.load(ok.id).message == "1 ok"
 
     broken = _create(files, _job(state="running"))
-    with pytest.raises(RunnerError), tracked(files, broken.id):
-        raise RunnerError("corpus drifted")
+    with pytest.raises(ApiError), tracked(files, broken.id):
+        raise ApiError("corpus drifted")
     assert (files.load(broken.id).state, files.load(broken.id).message) == (
         "failed",
         "corpus drifted",
@@ -287,7 +289,8 @@ def test_concurrent_writers_do_not_lose_run_ids(tmp_path: Path) -> None:
     job = _create(files, _job(state="running"))
     script = textwrap.dedent(
         f"""\
-        from benchstone.runner import JobFiles, record_run
+        from benchstone.api._job_files import JobFiles
+        from benchstone.api._job_process import record_run
         files = JobFiles({str(tmp_path / "jobs")!r})
         import sys
         base = int(sys.argv[1])
@@ -335,11 +338,11 @@ def test_check_unchanged_refuses_a_moved_head_or_a_changed_tree(tmp_path: Path) 
     sha = _git(root, "rev-parse", "HEAD")
     check_unchanged(root, _plan(sha))
     (root / "a.txt").write_text("two\n")
-    with pytest.raises(RunnerError, match="became dirty"):
+    with pytest.raises(ApiError, match="became dirty"):
         check_unchanged(root, _plan(sha))
     check_unchanged(root, _plan(sha, dirty=True))
     _git(root, "commit", "-q", "-am", "two")
-    with pytest.raises(RunnerError, match=f"HEAD moved from {sha[:10]}"):
+    with pytest.raises(ApiError, match=f"HEAD moved from {sha[:10]}"):
         check_unchanged(root, _plan(sha))
 
 
@@ -349,7 +352,7 @@ def test_plans_round_trip_through_a_record() -> None:
     assert plan_from_dict(data, "job.json") == plan
     del data["seeds"]
     data["extra"] = 1
-    with pytest.raises(RunnerError, match=r"missing keys \['seeds'\] and unknown keys \['extra'\]"):
+    with pytest.raises(ApiError, match=r"missing keys \['seeds'\] and unknown keys \['extra'\]"):
         plan_from_dict(data, "job.json")
 
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import psutil
 
+from benchstone.api._errors import ApiError
 from benchstone.protocol import ProtocolError, atomic_write_json
-from benchstone.runner._errors import RunnerError
 
 JOB_FORMAT = "benchstone-job-v1"
 JOB_KINDS = ("run", "establish")
@@ -64,7 +64,7 @@ def new_job_id() -> str:
 def validate_job_id(job_id: str) -> str:
     """A job id becomes a file name: anything but the generated shape is refused."""
     if not isinstance(job_id, str) or not _ID_RE.fullmatch(job_id):
-        raise RunnerError(
+        raise ApiError(
             f"job id {job_id!r} is not valid; job ids look like 20261127-090323-a1b2c3 "
             "(see `bench status --all`)"
         )
@@ -166,11 +166,11 @@ class _Fields:
         self.data = data
         self.source = source
 
-    def bad(self, key: str, rule: str) -> RunnerError:
+    def bad(self, key: str, rule: str) -> ApiError:
         value = repr(self.data.get(key))
         if len(value) > 60:
             value = value[:57] + "..."
-        return RunnerError(
+        return ApiError(
             f"{self.source}: key {key!r} {rule}, got {value}; the job record is damaged "
             "(remove the file to forget the job)"
         )
@@ -288,7 +288,7 @@ class JobFiles:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise RunnerError(f"{lock}: cannot open the jobs lock ({exc.strerror})") from None
+            raise ApiError(f"{lock}: cannot open the jobs lock ({exc.strerror})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
             yield
@@ -300,7 +300,7 @@ class JobFiles:
     def create(self, job: Job) -> Job:
         """Write a new record; an id that already exists is refused, never overwritten."""
         if self.load(job.id) is not None:
-            raise RunnerError(f"{self.path(job)}: a job with id {job.id} already exists")
+            raise ApiError(f"{self.path(job)}: a job with id {job.id} already exists")
         self.save(job)
         return job
 
@@ -310,7 +310,7 @@ class JobFiles:
         try:
             atomic_write_json(target, job.to_dict(), mode=0o600)
         except ProtocolError as exc:
-            raise RunnerError(str(exc)) from None
+            raise ApiError(str(exc)) from None
         if job.finished:
             with contextlib.suppress(FileNotFoundError):
                 (self.directory / f"{job.id}.json").unlink()
@@ -329,7 +329,7 @@ class JobFiles:
         """Read, change and save one record (the caller holds the exclusive lock)."""
         job = self.load(job_id)
         if job is None:
-            raise RunnerError(f"{self.directory}: no job {job_id} (see `bench status --all`)")
+            raise ApiError(f"{self.directory}: no job {job_id} (see `bench status --all`)")
         return self.save(replace(job, **changes))
 
     def unfinished(self) -> list[Job]:
@@ -363,18 +363,18 @@ class JobFiles:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise RunnerError(f"{path}: cannot read the job record ({exc.strerror})") from None
+            raise ApiError(f"{path}: cannot read the job record ({exc.strerror})") from None
         if len(raw) > MAX_JOB_BYTES:
-            raise RunnerError(f"{path}: larger than {MAX_JOB_BYTES} bytes; not a job record")
+            raise ApiError(f"{path}: larger than {MAX_JOB_BYTES} bytes; not a job record")
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise RunnerError(
+            raise ApiError(
                 f"{path}: not a job record ({exc}); remove the file to forget the job"
             ) from None
         if not isinstance(data, dict):
-            raise RunnerError(f"{path}: not a job record (not a JSON object)")
+            raise ApiError(f"{path}: not a job record (not a JSON object)")
         job = Job.from_dict(data, str(path))
         if f"{job.id}.json" != path.name:
-            raise RunnerError(f"{path}: holds job {job.id}; the file name must match its id")
+            raise ApiError(f"{path}: holds job {job.id}; the file name must match its id")
         return job

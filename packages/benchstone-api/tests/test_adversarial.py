@@ -23,7 +23,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from benchstone.runner import load_manifest, plan_dispatch, run_dispatch
+from benchstone.api._batch import plan_dispatch, run_dispatch
+from benchstone.runner import load_manifest
 from benchstone.store import Run, Store
 
 RUNNER = Path(__file__).parent / "data" / "adversarial_runner.py"
@@ -214,7 +215,8 @@ def _dispatch_in_a_fresh_process(adversary: Adversary, home: Path, modes: list[s
         f"""
         import dataclasses, json, resource
         from pathlib import Path
-        from benchstone.runner import load_manifest, plan_dispatch, run_dispatch
+        from benchstone.api._batch import plan_dispatch, run_dispatch
+        from benchstone.runner import load_manifest
         from benchstone.store import Store
 
         root = Path({str(adversary.root)!r})

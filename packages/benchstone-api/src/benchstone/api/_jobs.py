@@ -15,27 +15,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from benchstone.api._batch import DispatchPlan
 from benchstone.api._errors import ApiError
-from benchstone.api._types import DispatchReport
-from benchstone.runner import (
-    BenchmarkSpec,
-    DispatchPlan,
+from benchstone.api._job_files import (
     Job,
     JobFiles,
-    RunnerError,
-    admit,
-    claim_of,
     current_process,
-    finish,
-    hand_over,
-    host_budget,
     live_state,
     new_job_id,
     now_utc,
-    plan_to_dict,
-    spawn_worker,
     validate_job_id,
 )
+from benchstone.api._job_process import finish, hand_over, plan_to_dict, spawn_worker
+from benchstone.api._scheduler import admit, claim_of, host_budget
+from benchstone.api._types import DispatchReport
+from benchstone.runner import BenchmarkSpec, RunnerError
 from benchstone.store import ReadOnlyStore, Store, StoreError, StorePaths, home_dir
 
 #: The hidden command a worker runs: `bench _worker JOB_ID`.

@@ -12,20 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from benchstone.runner import (
-    Budget,
-    Job,
-    JobFiles,
-    RunnerError,
-    admit,
-    claim_of,
-    current_process,
-    host_budget,
-    live_jobs,
-    load_manifest,
-    new_job_id,
-    now_utc,
-)
+from benchstone.api import ApiError
+from benchstone.api._job_files import Job, JobFiles, current_process, new_job_id, now_utc
+from benchstone.api._scheduler import Budget, admit, claim_of, host_budget, live_jobs
+from benchstone.runner import load_manifest
 
 DEADLINE = 30.0
 
@@ -72,7 +62,7 @@ def test_budget_defaults_to_the_host_cpu_count_and_no_gpu() -> None:
     ],
 )
 def test_a_bad_budget_variable_is_named(name: str, value: str) -> None:
-    with pytest.raises(RunnerError) as info:
+    with pytest.raises(ApiError) as info:
         host_budget({name: value})
     assert f"{name}={value!r} is not valid" in str(info.value)
 
@@ -109,7 +99,7 @@ def test_over_commit_is_refused_naming_the_budget_and_the_jobs(tmp_path: Path) -
     files = JobFiles(tmp_path / "jobs")
     budget = Budget(threads=4, gpus=0)
     holder = admit(files, _job(threads=3), budget)
-    with pytest.raises(RunnerError) as info:
+    with pytest.raises(ApiError) as info:
         admit(files, _job(threads=2), budget)
     message = str(info.value)
     assert message.startswith(
@@ -123,13 +113,13 @@ def test_over_commit_is_refused_naming_the_budget_and_the_jobs(tmp_path: Path) -
 
 def test_a_claim_larger_than_the_whole_budget_says_how_to_allow_it(tmp_path: Path) -> None:
     files = JobFiles(tmp_path / "jobs")
-    with pytest.raises(RunnerError) as info:
+    with pytest.raises(ApiError) as info:
         admit(files, _job(threads=8), Budget(threads=2, gpus=0, threads_from_env=False))
     assert "needs 8 thread(s) but BENCHSTONE_MAX_THREADS=2 (unset: the host's CPU count)" in str(
         info.value
     )
     assert "set BENCHSTONE_MAX_THREADS=8" in str(info.value)
-    with pytest.raises(RunnerError, match=r"needs 1 GPU.* BENCHSTONE_GPU_COUNT=0"):
+    with pytest.raises(ApiError, match=r"needs 1 GPU.* BENCHSTONE_GPU_COUNT=0"):
         admit(files, _job(gpus=1), Budget(threads=2, gpus=0, gpus_from_env=False))
 
 
@@ -137,7 +127,7 @@ def test_gpus_are_a_budget_of_their_own(tmp_path: Path) -> None:
     files = JobFiles(tmp_path / "jobs")
     budget = Budget(threads=8, gpus=1)
     holder = admit(files, _job(gpus=1), budget)
-    with pytest.raises(RunnerError) as info:
+    with pytest.raises(ApiError) as info:
         admit(files, _job(gpus=1), budget)
     assert "needs 1 GPU(s) but only 0 of BENCHSTONE_GPU_COUNT=1 are free" in str(info.value)
     assert holder.id in str(info.value)
@@ -162,8 +152,10 @@ def test_finished_and_stale_jobs_hold_no_claim(tmp_path: Path) -> None:
 _CONTENDER = textwrap.dedent(
     """\
     import sys, time
-    from benchstone.runner import Budget, JobFiles, RunnerError, admit, new_job_id, now_utc
-    from benchstone.runner import Job, current_process
+    from benchstone.api import ApiError
+    from benchstone.api._job_files import JobFiles, new_job_id, now_utc
+    from benchstone.api._scheduler import Budget, admit
+    from benchstone.api._job_files import Job, current_process
     jobs, go, stop = sys.argv[1], float(sys.argv[2]), sys.argv[3]
     pid, started = current_process()
     job = Job(id=new_job_id(), kind="run", project="proj", benchmark="speed", root="/p",
@@ -174,7 +166,7 @@ _CONTENDER = textwrap.dedent(
     try:
         admit(JobFiles(jobs), job, Budget(threads=1, gpus=0))
         print("admitted", flush=True)
-    except RunnerError:
+    except ApiError:
         print("refused", flush=True)
     import os
     deadline = time.time() + 30

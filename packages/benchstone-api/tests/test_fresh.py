@@ -13,15 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from benchstone.api._batch import plan_dispatch, run_dispatch
 from benchstone.hasher import digest as hasher_digest
-from benchstone.runner import (
-    RunnerError,
-    check_freshness,
-    load_manifest,
-    plan_dispatch,
-    run_dispatch,
-    tracked_digest,
-)
+from benchstone.runner import RunnerError, check_freshness, load_manifest, tracked_digest
 from benchstone.store import Store
 
 

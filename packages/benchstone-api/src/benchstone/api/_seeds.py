@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from benchstone.runner._errors import RunnerError
+from benchstone.api._errors import ApiError
 
 META_SEED_BITS = 63
 SEED_BITS = 31  # fits every common RNG's seed type (numpy, Julia, C rand) without surprises
@@ -25,9 +25,9 @@ def new_meta_seed() -> int:
 
 def check_meta_seed(meta_seed: int) -> int:
     if isinstance(meta_seed, bool) or not isinstance(meta_seed, int):
-        raise RunnerError(f"meta-seed must be an integer, got {meta_seed!r}")
+        raise ApiError(f"meta-seed must be an integer, got {meta_seed!r}")
     if not 0 <= meta_seed < 2**META_SEED_BITS:
-        raise RunnerError(
+        raise ApiError(
             f"meta-seed {meta_seed} is out of range; it must be in [0, 2**{META_SEED_BITS})"
         )
     return meta_seed
@@ -59,20 +59,20 @@ def plan_seeds(
     random one when not given.
     """
     if seed_set not in SEED_SETS:
-        raise RunnerError(f"seed set {seed_set!r} is unknown; use 'baseline' or 'fresh'")
+        raise ApiError(f"seed set {seed_set!r} is unknown; use 'baseline' or 'fresh'")
     if count is not None and count < 1:
-        raise RunnerError(f"-n must be at least 1, got {count}")
+        raise ApiError(f"-n must be at least 1, got {count}")
     if seed_set == "baseline":
         if meta_seed is not None:
-            raise RunnerError(
+            raise ApiError(
                 "--meta-seed applies to the fresh seed set only; "
                 "the baseline seed set uses the manifest's baseline_seeds"
             )
         if not baseline_seeds:
-            raise RunnerError("the manifest declares no baseline_seeds for this benchmark")
+            raise ApiError("the manifest declares no baseline_seeds for this benchmark")
         wanted = len(baseline_seeds) if count is None else count
         if wanted > len(baseline_seeds):
-            raise RunnerError(
+            raise ApiError(
                 f"-n {wanted} asks for more baseline seeds than the manifest's "
                 f"{len(baseline_seeds)}; add baseline_seeds or lower -n"
             )

@@ -12,20 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from benchstone.api._batch import DispatchPlan
 from benchstone.api._context import load_project
 from benchstone.api._dispatch import execute_plan
 from benchstone.api._errors import ApiError
-from benchstone.api._jobs import JobInfo, dispatch_summary, job
-from benchstone.runner import (
-    DispatchPlan,
-    JobFiles,
+from benchstone.api._job_files import JobFiles, validate_job_id
+from benchstone.api._job_process import (
     check_unchanged,
     plan_from_dict,
     record_run,
     take_over,
     tracked,
-    validate_job_id,
 )
+from benchstone.api._jobs import JobInfo, dispatch_summary, job
 from benchstone.store import Run, Store
 
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import psutil
 
-from benchstone.runner._errors import RunnerError
-from benchstone.runner._jobs import LIVE_STATES, Job, JobFiles, live_state
-from benchstone.runner._manifest import BenchmarkSpec
+from benchstone.api._errors import ApiError
+from benchstone.api._job_files import LIVE_STATES, Job, JobFiles, live_state
+from benchstone.runner import BenchmarkSpec
 
 THREADS_VARIABLE = "BENCHSTONE_MAX_THREADS"
 GPUS_VARIABLE = "BENCHSTONE_GPU_COUNT"
@@ -77,7 +77,7 @@ def _read_count(env: Mapping[str, str], name: str, *, minimum: int) -> int | Non
     except ValueError:
         value = None
     if value is None or value < minimum:
-        raise RunnerError(
+        raise ApiError(
             f"environment variable {name}={raw!r} is not valid; set it to an integer >= "
             f"{minimum} or unset it"
         )
@@ -105,18 +105,18 @@ def admit(files: JobFiles, job: Job, budget: Budget) -> Job:
 def _check(job: Job, live: list[Job], budget: Budget) -> None:
     name = f"{job.project}/{job.benchmark}"
     if job.threads > budget.threads:
-        raise RunnerError(
+        raise ApiError(
             f"{name} needs {job.threads} thread(s) but {budget.describe_threads()} allows at "
             f"most {budget.threads}; set {THREADS_VARIABLE}={job.threads} (or more) to allow it"
         )
     if job.gpus > budget.gpus:
-        raise RunnerError(
+        raise ApiError(
             f"{name} needs {job.gpus} GPU(s) but {budget.describe_gpus()} allows "
             f"{budget.gpus}; set {GPUS_VARIABLE} to the number of GPUs this host has"
         )
     free_threads = budget.threads - sum(other.threads for other in live)
     if job.threads > free_threads:
-        raise RunnerError(
+        raise ApiError(
             f"{name} needs {job.threads} thread(s) but only {max(free_threads, 0)} of "
             f"{budget.describe_threads()} are free (jobs: {_describe(live)}); wait for them "
             "(`bench status`) or raise the budget"
@@ -124,7 +124,7 @@ def _check(job: Job, live: list[Job], budget: Budget) -> None:
     free_gpus = budget.gpus - sum(other.gpus for other in live)
     if job.gpus > free_gpus:
         holders = [other for other in live if other.gpus]
-        raise RunnerError(
+        raise ApiError(
             f"{name} needs {job.gpus} GPU(s) but only {max(free_gpus, 0)} of "
             f"{budget.describe_gpus()} are free (jobs: {_describe(holders)}); wait for them "
             "(`bench status`) or raise the budget"
