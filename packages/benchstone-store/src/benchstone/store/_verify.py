@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from ._artifacts import blob_hex, hash_file
 from ._canonical import GENESIS_HASH, row_hash
-from ._rows import chained
 from ._errors import StoreError
 from ._models import VerifyReport
 from ._paths import BLOB_ALGORITHM, StorePaths
+from ._rows import chained
 from ._schema import TABLES, TRIGGERS
 
 _BLOB_NAME = re.compile(r"([0-9a-f]{64})\.bin")
