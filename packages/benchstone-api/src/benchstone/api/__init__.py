@@ -6,31 +6,79 @@ benchmark, no git state) raise; gate outcomes — including "no baseline yet" an
 runs" — come back as :class:`Verdict` objects with the corresponding ``kind``.
 """
 
-from benchstone.api._audit import StoreAudit, TableAudit, verify_store
-from benchstone.api._corpus import CorpusPin, pin_corpus, verify_corpus
-from benchstone.api._dispatch import establish_baseline, run
-from benchstone.api._errors import ApiError, PromotionRefused
-from benchstone.api._evaluate import evaluate, promote
-from benchstone.api._exit_codes import VERDICT_EXIT_CODES, exit_code_for
-from benchstone.api._history import baseline, baseline_history, history
-from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs
-from benchstone.api._references import (
-    freeze_reference,
-    reference,
-    reference_history,
-    replace_reference,
-)
-from benchstone.api._registry import list_projects, register, unregister
-from benchstone.api._scaffold import init_project
-from benchstone.api._types import (
-    BenchmarkInfo,
-    DispatchReport,
-    ProjectInfo,
-    PromoteReport,
-    ReferenceReport,
-    ScaffoldReport,
-    Verdict,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Where each public name lives. Importing benchstone.api loads none of them: `bench` is
+# called in tight agent loops, and each command needs only its own corner of the library
+# (PEP 562 module __getattr__ loads a name on first use).
+_LOCATIONS: dict[str, str] = {
+    "ApiError": "benchstone.api._errors",
+    "BackgroundDispatch": "benchstone.api._jobs",
+    "BenchmarkInfo": "benchstone.api._types",
+    "CorpusPin": "benchstone.api._corpus",
+    "DispatchReport": "benchstone.api._types",
+    "JobInfo": "benchstone.api._jobs",
+    "ProjectInfo": "benchstone.api._types",
+    "PromoteReport": "benchstone.api._types",
+    "PromotionRefused": "benchstone.api._errors",
+    "ReferenceReport": "benchstone.api._types",
+    "ScaffoldReport": "benchstone.api._types",
+    "StoreAudit": "benchstone.api._audit",
+    "TableAudit": "benchstone.api._audit",
+    "VERDICT_EXIT_CODES": "benchstone.api._exit_codes",
+    "Verdict": "benchstone.api._types",
+    "baseline": "benchstone.api._history",
+    "baseline_history": "benchstone.api._history",
+    "establish_baseline": "benchstone.api._dispatch",
+    "evaluate": "benchstone.api._evaluate",
+    "exit_code_for": "benchstone.api._exit_codes",
+    "freeze_reference": "benchstone.api._references",
+    "history": "benchstone.api._history",
+    "init_project": "benchstone.api._scaffold",
+    "job": "benchstone.api._jobs",
+    "jobs": "benchstone.api._jobs",
+    "list_projects": "benchstone.api._registry",
+    "pin_corpus": "benchstone.api._corpus",
+    "promote": "benchstone.api._evaluate",
+    "reference": "benchstone.api._references",
+    "reference_history": "benchstone.api._references",
+    "register": "benchstone.api._registry",
+    "replace_reference": "benchstone.api._references",
+    "run": "benchstone.api._dispatch",
+    "unregister": "benchstone.api._registry",
+    "verify_corpus": "benchstone.api._corpus",
+    "verify_store": "benchstone.api._audit",
+}
+
+if TYPE_CHECKING:
+    from benchstone.api._audit import StoreAudit, TableAudit, verify_store
+    from benchstone.api._corpus import CorpusPin, pin_corpus, verify_corpus
+    from benchstone.api._dispatch import establish_baseline, run
+    from benchstone.api._errors import ApiError, PromotionRefused
+    from benchstone.api._evaluate import evaluate, promote
+    from benchstone.api._exit_codes import VERDICT_EXIT_CODES, exit_code_for
+    from benchstone.api._history import baseline, baseline_history, history
+    from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs
+    from benchstone.api._references import (
+        freeze_reference,
+        reference,
+        reference_history,
+        replace_reference,
+    )
+    from benchstone.api._registry import list_projects, register, unregister
+    from benchstone.api._scaffold import init_project
+    from benchstone.api._types import (
+        BenchmarkInfo,
+        DispatchReport,
+        ProjectInfo,
+        PromoteReport,
+        ReferenceReport,
+        ScaffoldReport,
+        Verdict,
+    )
 
 __all__ = [
     "VERDICT_EXIT_CODES",
@@ -70,3 +118,17 @@ __all__ = [
     "verify_corpus",
     "verify_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LOCATIONS[name]
+    except KeyError:
+        raise AttributeError(f"module 'benchstone.api' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute read
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LOCATIONS})

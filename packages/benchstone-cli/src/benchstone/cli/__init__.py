@@ -17,6 +17,14 @@ from benchstone.api._exit_codes import (
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bench` console script."""
+    import sys
+
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        # Agents probe the tool this way; it should cost no more than starting Python.
+        from benchstone.cli._version import VERSION
+
+        print(f"bench, version {VERSION}")
+        return 0
     from benchstone.cli._app import main as run_app
 
     return run_app(argv)

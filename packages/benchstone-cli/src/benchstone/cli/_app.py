@@ -30,12 +30,13 @@ from benchstone.cli._common import (
     json_option,
     warn,
 )
+from benchstone.cli._version import VERSION
 
 KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="benchstone-cli", prog_name="bench")
+@click.version_option(version=VERSION, prog_name="bench")
 def cli() -> None:
     """Trustworthy benchmark gating: PROMOTE / REJECT / NEEDS_MORE_DATA.
 

@@ -5,18 +5,51 @@ checks freshness, and runs one command as an untrusted subprocess measured from 
 outside. The workflow built from these (dispatch, jobs, evaluate) is ``benchstone.api``.
 """
 
-from benchstone.runner._corpus import (
-    CorpusStatus,
-    check_corpus,
-    corpus_root,
-    pinned_target,
-    require_corpus,
-)
-from benchstone.runner._errors import ManifestError, RunnerError
-from benchstone.runner._execute import Execution, child_environment, execute
-from benchstone.runner._fresh import Freshness, check_freshness, tracked_digest
-from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
-from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Where each public name lives; a name is imported on first use (PEP 562), so a command
+# that only reads a manifest does not pay for psutil and the execution machinery.
+_LOCATIONS: dict[str, str] = {
+    "BenchmarkSpec": "benchstone.runner._manifest",
+    "CorpusStatus": "benchstone.runner._corpus",
+    "Execution": "benchstone.runner._execute",
+    "Freshness": "benchstone.runner._fresh",
+    "GitState": "benchstone.runner._git",
+    "Manifest": "benchstone.runner._manifest",
+    "ManifestError": "benchstone.runner._errors",
+    "ProjectSpec": "benchstone.runner._manifest",
+    "RunnerError": "benchstone.runner._errors",
+    "check_corpus": "benchstone.runner._corpus",
+    "check_freshness": "benchstone.runner._fresh",
+    "child_environment": "benchstone.runner._execute",
+    "corpus_root": "benchstone.runner._corpus",
+    "execute": "benchstone.runner._execute",
+    "git_diff": "benchstone.runner._git",
+    "git_state": "benchstone.runner._git",
+    "load_manifest": "benchstone.runner._manifest",
+    "pinned_target": "benchstone.runner._corpus",
+    "require_corpus": "benchstone.runner._corpus",
+    "resolve_sha": "benchstone.runner._git",
+    "tracked_digest": "benchstone.runner._fresh",
+    "worktree": "benchstone.runner._git",
+}
+
+if TYPE_CHECKING:
+    from benchstone.runner._corpus import (
+        CorpusStatus,
+        check_corpus,
+        corpus_root,
+        pinned_target,
+        require_corpus,
+    )
+    from benchstone.runner._errors import ManifestError, RunnerError
+    from benchstone.runner._execute import Execution, child_environment, execute
+    from benchstone.runner._fresh import Freshness, check_freshness, tracked_digest
+    from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
+    from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
 
 __all__ = [
     "BenchmarkSpec",
@@ -42,3 +75,17 @@ __all__ = [
     "tracked_digest",
     "worktree",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LOCATIONS[name]
+    except KeyError:
+        raise AttributeError(f"module 'benchstone.runner' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LOCATIONS})
