@@ -34,8 +34,7 @@ MANIFEST = """\
 [project]
 name = "latency"
 language = "python"
-invocation = "python3 bench/runner.py --entry={entry_point} --config={config_path} \\
-  --output={output_path}"
+invocation = "python3 bench/runner.py {entry_point} {config_path} {output_path}"
 
 [[benchmarks]]
 name = "speed"
@@ -48,13 +47,11 @@ promotion_sigma = 2.0
 """
 
 RUNNER = """\
-import argparse, json, random
-p = argparse.ArgumentParser()
-p.add_argument("--entry"); p.add_argument("--config"); p.add_argument("--output")
-a = p.parse_args()
-cfg = json.load(open(a.config))
+import json, random, sys
+entry, config, output = sys.argv[1:4]
+cfg = json.load(open(config))
 metric = 1.0 + random.Random(cfg["seed"]).random() / 100
-json.dump({"status": "ok", "metric": metric}, open(a.output, "w"))
+json.dump({"status": "ok", "metric": metric}, open(output, "w"))
 """
 
 COMMANDS = {
