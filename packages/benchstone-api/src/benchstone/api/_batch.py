@@ -17,12 +17,13 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from benchstone.api._errors import ApiError
 from benchstone.api._seeds import plan_seeds
+from benchstone.api._values import gated_value
 from benchstone.protocol import InvocationConfig, ProjectResult, ProtocolError
 from benchstone.runner import (
     BenchmarkSpec,
@@ -39,7 +40,6 @@ from benchstone.runner import (
 from benchstone.store import NewRun, Run, Store
 
 ARTIFACT_NAME = "artifact.bin"
-METRIC_SOURCES = ("reported", "wall_clock", "cpu_time", "peak_rss")
 
 
 @dataclass(frozen=True)
@@ -211,56 +211,70 @@ def _run_repetition(
                     outcome.result,
                 )
         result = outcome.result
-        return store.append_run(
-            NewRun(
-                project=plan.project,
-                benchmark=spec.name,
-                git_sha=plan.git_sha,
-                git_dirty=plan.git_dirty,
-                diff_path=plan.diff_path,
-                seed=seed,
-                meta_seed=plan.meta_seed,
-                seed_set=plan.seed_set,
-                repetition=index,
-                repetition_total=total,
-                status=outcome.status,
-                metric=outcome.metric,
-                metric_source=spec.metric_source,
-                reported_metric=result.metric if result else None,
-                metric_components=dict(result.metric_components or {}) if result else {},
-                reported_wall_clock=result.wall_clock_seconds if result else None,
-                wall_clock=execution.wall_seconds,
-                cpu_time=execution.cpu_seconds,
-                peak_rss=execution.peak_rss_bytes,
-                exit_code=execution.returncode,
-                message=outcome.message,
-                metadata=dict(result.metadata or {}) if result else {},
-                artifact_digest=artifact_digest,
-                stdout_log=str(stdout_log),
-                stderr_log=str(stderr_log),
-                corpus_digest=plan.corpus_digest,
-                tracked_digest=plan.tracked_digest,
-                manifest_hash=manifest.hash,
-                host=socket.gethostname(),
-                started_at=started_at,
-                finished_at=_now(),
-                job_id=job_id,
-            )
+        row = NewRun(
+            project=plan.project,
+            benchmark=spec.name,
+            git_sha=plan.git_sha,
+            git_dirty=plan.git_dirty,
+            diff_path=plan.diff_path,
+            seed=seed,
+            meta_seed=plan.meta_seed,
+            seed_set=plan.seed_set,
+            repetition=index,
+            repetition_total=total,
+            status=outcome.status,
+            metric_source=spec.metric_source,
+            reported_metric=result.metric if result else None,
+            metric_components=dict(result.metric_components or {}) if result else {},
+            reported_wall_clock=result.wall_clock_seconds if result else None,
+            wall_clock=execution.wall_seconds,
+            cpu_time=execution.cpu_seconds,
+            peak_rss=execution.peak_rss_bytes,
+            exit_code=execution.returncode,
+            message=outcome.message,
+            metadata=dict(result.metadata or {}) if result else {},
+            artifact_digest=artifact_digest,
+            stdout_log=str(stdout_log),
+            stderr_log=str(stderr_log),
+            corpus_digest=plan.corpus_digest,
+            tracked_digest=plan.tracked_digest,
+            manifest_hash=manifest.hash,
+            host=socket.gethostname(),
+            started_at=started_at,
+            finished_at=_now(),
+            job_id=job_id,
         )
+        return store.append_run(_with_gated_metric(row, spec.metric_source))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _with_gated_metric(row: NewRun, metric_source: str) -> NewRun:
+    """Fill the legacy ``metric`` column from the row's own measurements.
+
+    Written for older readers only: gates call :func:`gated_value` on the row when they
+    read it, so a later change of ``metric_source`` still finds every measurement. An ok
+    repetition whose gated measurement is missing is an error now, as it always was.
+    """
+    if row.status != "ok":
+        return row
+    value = gated_value(row, metric_source)
+    if value is None:
+        return replace(
+            row, status="error", message=f"the harness could not measure {metric_source}"
+        )
+    return replace(row, metric=value)
 
 
 @dataclass(frozen=True)
 class _Outcome:
     status: str
-    metric: float | None
     message: str | None
     result: ProjectResult | None
 
     @classmethod
     def error(cls, message: str, result: ProjectResult | None = None) -> _Outcome:
-        return cls("error", None, message, result)
+        return cls("error", message, result)
 
 
 def _interpret(execution: Execution, output_path: Path, spec: BenchmarkSpec) -> _Outcome:
@@ -275,22 +289,7 @@ def _interpret(execution: Execution, output_path: Path, spec: BenchmarkSpec) -> 
         return _Outcome.error(f"bad result file: {detail}")
     if result.status != "ok":
         return _Outcome.error(f"runner reported error: {result.message}", result)
-    metric = _gated_metric(spec.metric_source, result, execution)
-    if metric is None:
-        return _Outcome.error(f"the harness could not measure {spec.metric_source}", result)
-    return _Outcome("ok", metric, None, result)
-
-
-def _gated_metric(source: str, result: ProjectResult, execution: Execution) -> float | None:
-    if source == "reported":
-        return result.metric
-    if source == "wall_clock":
-        return execution.wall_seconds
-    if source == "cpu_time":
-        return execution.cpu_seconds
-    if source == "peak_rss":
-        return float(execution.peak_rss_bytes) if execution.peak_rss_bytes is not None else None
-    raise ApiError(f"metric_source {source!r} is unknown; use one of {METRIC_SOURCES}")
+    return _Outcome("ok", None, result)
 
 
 def _save_diff(store: Store, project: str, benchmark: str, sha: str, diff: bytes) -> Path:

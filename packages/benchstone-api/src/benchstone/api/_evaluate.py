@@ -16,6 +16,7 @@ from typing import Any
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError, PromotionRefused
 from benchstone.api._types import PromoteReport, Verdict
+from benchstone.api._values import gated_value, gateable
 from benchstone.gates import Verdict as GateVerdict
 from benchstone.gates import check_artifact, compare
 from benchstone.runner import BenchmarkSpec, check_freshness, git_state
@@ -122,8 +123,8 @@ def _verdict(
     return _record_look(store, spec, verdict)
 
 
-def _eligible(run: Run, *, allow_dirty: bool) -> bool:
-    return run.status == "ok" and run.metric is not None and (allow_dirty or not run.git_dirty)
+def _eligible(run: Run, metric_source: str, *, allow_dirty: bool) -> bool:
+    return gateable(run, metric_source) and (allow_dirty or not run.git_dirty)
 
 
 def _statistical_verdict(
@@ -136,15 +137,14 @@ def _statistical_verdict(
     dirty: bool = False,
 ) -> Verdict:
     project, benchmark = context.name, spec.name
+    source = spec.metric_source
     pointer = store.baseline(project, benchmark)
-    candidates = [
+    at_sha = [
         r
         for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
-        if r.git_sha == sha
-        and _eligible(r, allow_dirty=allow_dirty)
-        and r.metric_source == spec.metric_source
-        and (pointer is None or r.id not in pointer.run_ids)
+        if r.git_sha == sha and (pointer is None or r.id not in pointer.run_ids)
     ]
+    candidates = [r for r in at_sha if _eligible(r, source, allow_dirty=allow_dirty)]
     candidate_ids = tuple(sorted(r.id for r in candidates))
     common = {
         "project": project,
@@ -164,24 +164,24 @@ def _statistical_verdict(
         stale = _stale_verdict(store, context, spec, candidates, dirty=dirty, common=common)
         if stale is not None:
             return stale
+    failed = _failure_reason(at_sha, candidates, allow_dirty=allow_dirty)
     if pointer is None:
-        gate = compare([], [r.metric for r in candidates], **options)
-        return Verdict(kind=gate.kind, reason=gate.reason, gate=gate, **common)
+        gate = compare([], [gated_value(r, source) for r in candidates], **options)
+        return Verdict(kind=gate.kind, reason=failed or gate.reason, gate=gate, **common)
     baseline_runs = [
         r
         for r in store.runs(project, benchmark, ids=pointer.run_ids, newest_first=False)
-        if r.status == "ok" and r.metric is not None
+        if gateable(r, source)
     ]
     pointer_context = {
         "baseline_sha": pointer.git_sha,
         "baseline_event_id": pointer.id,
         "baseline_run_ids": tuple(sorted(r.id for r in baseline_runs)),
     }
-    sources = {r.metric_source for r in baseline_runs}
-    if sources and sources != {spec.metric_source}:
+    if not baseline_runs:
         reason = (
-            f"the baseline was measured with metric_source {sorted(sources)[0]!r} but the "
-            f"manifest now gates on {spec.metric_source!r}; establish a new baseline"
+            f"none of the {len(pointer.run_ids)} baseline run(s) at "
+            f"{pointer.git_sha[:10]} holds a {source} measurement; establish a new baseline"
         )
         gate = GateVerdict(kind="NO_BASELINE", reason=reason, policy=spec.gate_policy)
         return Verdict(kind=gate.kind, reason=reason, gate=gate, **common, **pointer_context)
@@ -191,16 +191,40 @@ def _statistical_verdict(
     same = next((e for e in previous if tuple(sorted(e.run_ids)) == candidate_ids), None)
     look = same.look if same is not None else 1 + len({tuple(sorted(e.run_ids)) for e in previous})
     gate = compare(
-        [r.metric for r in baseline_runs], [r.metric for r in candidates], look=look, **options
+        [gated_value(r, source) for r in baseline_runs],
+        [gated_value(r, source) for r in candidates],
+        look=look,
+        **options,
     )
     return Verdict(
         kind=gate.kind,
-        reason=gate.reason,
+        reason=failed if failed and gate.kind == "NEEDS_MORE_DATA" else gate.reason,
         gate=gate,
         evaluation_id=same.id if same is not None else None,
         new_look=same is None and gate.kind in COUNTED_KINDS,
         **common,
         **pointer_context,
+    )
+
+
+def _failure_reason(at_sha: list[Run], candidates: list[Run], *, allow_dirty: bool) -> str | None:
+    """When no candidate run can be gated because they all failed: how many, and why.
+
+    A bare NEEDS_MORE_DATA after five crashed repetitions sends people to run a sixth.
+    """
+    if candidates:
+        return None
+    failed = [r for r in at_sha if r.status != "ok" and (allow_dirty or not r.git_dirty)]
+    if not failed:
+        return None
+    sha = failed[0].git_sha[:10]
+    reasons: dict[str, int] = {}
+    for run in failed:
+        reasons[run.message or "no message"] = reasons.get(run.message or "no message", 0) + 1
+    listed = "; ".join(f"{count}x {message}" for message, count in reasons.items())
+    return (
+        f"all {len(failed)} candidate run(s) at {sha} failed ({listed}); fix the runner "
+        "and `bench run` again (`bench history` shows each run's stderr log)"
     )
 
 

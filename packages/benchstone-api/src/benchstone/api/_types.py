@@ -130,6 +130,18 @@ class Verdict:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
+    def worse(self) -> bool | None:
+        """For a REJECT: True when the candidate is significantly worse (a regression),
+        False when it is merely no significant improvement (True, too, when the correctness
+        guard rejected wrong output); None for other kinds. A CI
+        regression gate branches on this instead of parsing statistics."""
+        if self.kind != "REJECT":
+            return None
+        if self.gate.kind != "REJECT":
+            return True  # the correctness guard: faster but wrong output is a regression
+        return getattr(self.gate, "worse", None)
+
+    @property
     def exit_code(self) -> int:
         return exit_code_for(self.kind)
 
@@ -152,6 +164,7 @@ class Verdict:
             "candidate_run_ids": list(self.candidate_run_ids),
             "evaluation_id": self.evaluation_id,
             "new_look": self.new_look,
+            "worse": self.worse,
             "notes": list(self.notes),
             "gate": self.gate.to_dict(),
         }
