@@ -319,14 +319,18 @@ def test_over_commit_is_refused_naming_the_budget(home: Path, held: Held) -> Non
     assert r.code == 0, r.err
 
 
-def test_background_required_refuses_the_foreground(home: Path, held: Held) -> None:
+def test_background_required_dispatches_in_the_background_by_itself(home: Path, held: Held) -> None:
+    # No --background: the manifest's background_required = true is enough (SPEC).
     for args in (("run", "bg", "heavy"), ("baseline", "establish", "bg", "heavy")):
         r = run_bench(home, *args)
-        assert r.code == 10
-        assert "sets background_required = true; pass --background" in r.err
-    assert history(home, "heavy")["runs"] == []
-    job = dispatch(home, "run", "bg", "heavy")
-    assert wait_job(home, job["id"], finished)["state"] == "done"
+        assert r.code == 0, r.err
+        assert r.lines[0].startswith("dispatched 2 run(s) in the background  job="), r.out
+        job_id = r.lines[0].split("job=")[1].split()[0]
+        assert wait_job(home, job_id, finished)["state"] == "done"
+    assert len(history(home, "heavy")["runs"]) == 4
+    # --at-sha cannot run in the background, so it is still refused.
+    r = run_bench(home, "baseline", "establish", "bg", "heavy", "--at-sha", "HEAD")
+    assert r.code == 10 and "background_required = true" in r.err, r.err
 
 
 def test_a_job_stops_when_head_moves_under_it(home: Path, held: Held) -> None:

@@ -20,6 +20,7 @@ _LOCATIONS: dict[str, str] = {
     "BenchmarkInfo": "benchstone.api._types",
     "CorpusPin": "benchstone.api._corpus",
     "DispatchReport": "benchstone.api._types",
+    "Failure": "benchstone.api._failures",
     "JobInfo": "benchstone.api._jobs",
     "ProjectInfo": "benchstone.api._types",
     "PromoteReport": "benchstone.api._types",
@@ -27,6 +28,7 @@ _LOCATIONS: dict[str, str] = {
     "ReferenceReport": "benchstone.api._types",
     "ScaffoldReport": "benchstone.api._types",
     "StoreAudit": "benchstone.api._audit",
+    "Timeline": "benchstone.api._history",
     "TableAudit": "benchstone.api._audit",
     "VERDICT_EXIT_CODES": "benchstone.api._exit_codes",
     "Verdict": "benchstone.api._types",
@@ -35,6 +37,7 @@ _LOCATIONS: dict[str, str] = {
     "establish_baseline": "benchstone.api._dispatch",
     "evaluate": "benchstone.api._evaluate",
     "exit_code_for": "benchstone.api._exit_codes",
+    "failures": "benchstone.api._failures",
     "freeze_reference": "benchstone.api._references",
     "history": "benchstone.api._history",
     "init_project": "benchstone.api._scaffold",
@@ -48,6 +51,7 @@ _LOCATIONS: dict[str, str] = {
     "register": "benchstone.api._registry",
     "replace_reference": "benchstone.api._references",
     "run": "benchstone.api._dispatch",
+    "timeline": "benchstone.api._history",
     "unregister": "benchstone.api._registry",
     "verify_corpus": "benchstone.api._corpus",
     "verify_store": "benchstone.api._audit",
@@ -60,7 +64,8 @@ if TYPE_CHECKING:
     from benchstone.api._errors import ApiError, PromotionRefused
     from benchstone.api._evaluate import evaluate, promote
     from benchstone.api._exit_codes import VERDICT_EXIT_CODES, exit_code_for
-    from benchstone.api._history import baseline, baseline_history, history
+    from benchstone.api._failures import Failure, failures
+    from benchstone.api._history import Timeline, baseline, baseline_history, history, timeline
     from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs
     from benchstone.api._references import (
         freeze_reference,
@@ -87,6 +92,7 @@ __all__ = [
     "BenchmarkInfo",
     "CorpusPin",
     "DispatchReport",
+    "Failure",
     "JobInfo",
     "ProjectInfo",
     "PromoteReport",
@@ -95,12 +101,14 @@ __all__ = [
     "ScaffoldReport",
     "StoreAudit",
     "TableAudit",
+    "Timeline",
     "Verdict",
     "baseline",
     "baseline_history",
     "establish_baseline",
     "evaluate",
     "exit_code_for",
+    "failures",
     "freeze_reference",
     "history",
     "init_project",
@@ -114,6 +122,7 @@ __all__ = [
     "register",
     "replace_reference",
     "run",
+    "timeline",
     "unregister",
     "verify_corpus",
     "verify_store",

@@ -56,8 +56,9 @@ def run(
 ) -> DispatchReport:
     """Run a benchmark's repetitions at the project's current SHA; one row each.
 
-    With ``background`` the repetitions run in a detached worker and the call returns at
-    once with a :class:`BackgroundDispatch` (no runs yet; its ``job`` says where to look).
+    With ``background`` (or a benchmark with ``background_required = true``) the
+    repetitions run in a detached worker and the call returns at once with a
+    :class:`BackgroundDispatch` (no runs yet; its ``job`` says where to look).
     """
     return _dispatch(
         project,
@@ -190,7 +191,7 @@ def _dispatch(
                     "against a frozen reference, not a baseline; use `bench run` and then "
                     "`bench freeze-reference`"
                 )
-            check_mode(spec, context.name, background=background, at_sha=sha)
+            background = check_mode(spec, context.name, background=background, at_sha=sha)
             plan = plan_dispatch(
                 store,
                 manifest,

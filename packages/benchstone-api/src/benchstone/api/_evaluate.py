@@ -16,7 +16,7 @@ from typing import Any
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError, PromotionRefused
 from benchstone.api._types import PromoteReport, Verdict
-from benchstone.api._values import gated_value, gateable
+from benchstone.api._values import gateable, gated_value
 from benchstone.gates import Verdict as GateVerdict
 from benchstone.gates import check_artifact, compare
 from benchstone.runner import BenchmarkSpec, check_freshness, git_state
@@ -152,6 +152,7 @@ def _statistical_verdict(
         "tier": spec.tier,
         "candidate_sha": sha,
         "candidate_run_ids": candidate_ids,
+        "metric_source": source,
     }
     options = {
         "direction": spec.metric_direction,

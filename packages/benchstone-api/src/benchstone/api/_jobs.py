@@ -145,21 +145,23 @@ def job(job_id: str, *, home: Path | None = None) -> JobInfo:
     return _with_progress([record], home)[0]
 
 
-def check_mode(spec: BenchmarkSpec, project: str, *, background: bool, at_sha: str | None) -> None:
-    """Refuse a foreground dispatch of a benchmark that must run in the background."""
-    if not spec.background_required or background:
-        return
+def check_mode(spec: BenchmarkSpec, project: str, *, background: bool, at_sha: str | None) -> bool:
+    """Whether the dispatch runs in the background: as asked, or because the manifest says
+    ``background_required = true`` (SPEC: such a benchmark always dispatches as a job).
+
+    ``--at-sha`` runs in a temporary worktree that cannot outlive the command, so a
+    benchmark that must run in the background cannot be measured that way.
+    """
+    if not spec.background_required:
+        return background
     if at_sha is not None:
         raise ApiError(
             f"benchmark '{spec.name}' of project '{project}' sets background_required = true "
             f"in its manifest at {at_sha[:10]}, but --at-sha runs only in the foreground; "
-            f"check out that commit and run `bench baseline establish {project} {spec.name} "
-            "--background` instead"
+            f"check out that commit and run `bench baseline establish {project} {spec.name}` "
+            "instead"
         )
-    raise ApiError(
-        f"benchmark '{spec.name}' of project '{project}' sets background_required = true; "
-        "pass --background to dispatch it as a background job (`bench status` follows it)"
-    )
+    return True
 
 
 def admit_job(

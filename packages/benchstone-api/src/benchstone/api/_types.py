@@ -128,6 +128,7 @@ class Verdict:
     evaluation_id: int | None = None
     new_look: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    metric_source: str | None = None  # what the gate read (performance and quality)
 
     @property
     def worse(self) -> bool | None:
@@ -140,6 +141,16 @@ class Verdict:
         if self.gate.kind != "REJECT":
             return True  # the correctness guard: faster but wrong output is a regression
         return getattr(self.gate, "worse", None)
+
+    @property
+    def interval_level(self) -> float | None:
+        """The confidence level of ``gate.effect_ci`` (two-sided at twice the look's alpha,
+        matching the one-sided test), or None when there is no interval."""
+        gate = self.gate
+        if gate.effect_ci is None or gate.alpha is None:
+            return None
+        level = getattr(gate, "interval_level", None)
+        return level if level is not None else 1.0 - 2.0 * gate.alpha
 
     @property
     def exit_code(self) -> int:
@@ -165,6 +176,8 @@ class Verdict:
             "evaluation_id": self.evaluation_id,
             "new_look": self.new_look,
             "worse": self.worse,
+            "metric_source": self.metric_source,
+            "interval_level": self.interval_level,
             "notes": list(self.notes),
             "gate": self.gate.to_dict(),
         }

@@ -43,7 +43,8 @@ def cli() -> None:
     State lives under $BENCHSTONE_HOME (default: the platform's user data dir).
 
     Exit codes of `bench evaluate`: 0 PROMOTE or PASS; 1 REJECT or FAIL; 2 NEEDS_MORE_DATA,
-    NO_BASELINE or NO_REFERENCE; 3 unknown verdict; 4 --expect mismatch; 5 STALE.
+    NO_BASELINE or NO_REFERENCE; 3 unknown verdict; 5 STALE. With --expect KIND the
+    verdict is an assertion: 0 when it is KIND, 4 when it is not.
     Every command exits 10 after an `Error:` line.
     """
 
@@ -184,13 +185,21 @@ def run(
         background=background,
         **_dispatch_callbacks(as_json),
     )
+    failed = bool(report.runs) and not report.ok_runs
     if as_json:
-        emit_json(report.to_dict())
+        document = report.to_dict()
+        if failed:
+            document["failures"] = [f.to_dict() for f in api.failures(report.runs)]
+        emit_json(document)
     elif isinstance(report, api.BackgroundDispatch):
         from benchstone.cli._cmd_status import background_lines
 
         echo_lines(background_lines(report))
-    return 0
+    elif failed:
+        error_line(f"all {len(report.runs)} repetition(s) of {project}/{benchmark} failed")
+        for line in fmt.failure_lines(api.failures(report.runs)):
+            click.echo(line, err=True)
+    return ERROR_EXIT_CODE if failed else 0
 
 
 @cli.group()
@@ -265,7 +274,7 @@ def establish(
     "--expect",
     type=click.Choice(KNOWN_KINDS),
     default=None,
-    help="Exit 4 unless the verdict is this kind.",
+    help="Assert the verdict: exit 0 if it is this kind, 4 if not.",
 )
 @click.option(
     "--allow-dirty",
@@ -291,11 +300,14 @@ def evaluate(
         emit_json(document)
     else:
         echo_lines(fmt.verdict_lines(verdict))
-    if expect is not None and verdict.kind != expect:
-        if not as_json:
-            click.echo(f"expected {expect}, got {verdict.kind}", err=True)
-        return EXPECT_MISMATCH_EXIT_CODE
-    return exit_code_for(verdict.kind)
+    if expect is None:
+        return exit_code_for(verdict.kind)
+    # --expect is an assertion: the verdict's own exit code no longer matters.
+    if verdict.kind == expect:
+        return 0
+    if not as_json:
+        click.echo(f"expected {expect}, got {verdict.kind}", err=True)
+    return EXPECT_MISMATCH_EXIT_CODE
 
 
 @cli.command()
@@ -366,24 +378,15 @@ def history(
 ) -> int:
     """The textual timeline of a benchmark's runs; * marks the active baseline."""
     from benchstone import api
-    from benchstone.api._types import baseline_to_dict, run_to_dict
 
     if limit is not None and limit < 1:
         raise CommandFailed(f"--limit must be at least 1, got {limit}")
-    runs = api.history(project, benchmark, since=since, git_sha=git_sha, limit=limit)
-    pointer = api.baseline(project, benchmark)
+    found = api.timeline(project, benchmark, since=since, git_sha=git_sha, limit=limit)
     if as_json:
-        active = set(pointer.run_ids) if pointer else set()
-        emit_json(
-            {
-                "project": project,
-                "benchmark": benchmark,
-                "baseline": baseline_to_dict(pointer),
-                "runs": [dict(run_to_dict(r), in_baseline=r.id in active) for r in runs],
-            }
-        )
+        emit_json(found.to_dict())
         return 0
-    echo_lines(fmt.history_lines(runs, pointer))
+    filters = {"--since": since, "--git-sha": git_sha}
+    echo_lines(fmt.history_lines(found, {k: v for k, v in filters.items() if v}))
     return 0
 
 

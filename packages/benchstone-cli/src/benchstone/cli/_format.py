@@ -7,7 +7,6 @@ every character.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 SHA_WIDTH = 10
 
@@ -38,10 +37,6 @@ def threshold(value: float | None) -> str:
     return text + "0" if text.endswith(".") else text
 
 
-def percent(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:+.2f}%"
-
-
 def dispatch_header(count: int, git_sha: str, dirty: bool, meta_seed: int | None) -> str:
     return (
         f"dispatched {count} run(s)  git_sha={short_sha(git_sha)}  dirty={dirty}  "
@@ -56,6 +51,21 @@ def run_line(run) -> str:
     if run.status == "ok":
         return f"{head} metric={number(run.metric)} wall={seconds(run.wall_clock)}{count}"
     return f"{head} status=error wall={seconds(run.wall_clock)} message={run.message}{count}"
+
+
+def failure_lines(failures) -> list[str]:
+    """Per failed repetition: its reason, then the last lines of its stderr, indented."""
+    lines = []
+    for failure in failures:
+        lines.append(
+            f"  run={failure.run_id} rep={failure.repetition} seed={failure.seed}: {failure.reason}"
+        )
+        if failure.stderr_tail:
+            lines.append(f"    stderr ({failure.stderr_log}), last lines:")
+            lines.extend(f"    | {text}" for text in failure.stderr_tail)
+        elif failure.stderr_log:
+            lines.append(f"    stderr ({failure.stderr_log}) is empty")
+    return lines
 
 
 def clock(value: float) -> str:
@@ -102,8 +112,53 @@ def registered(info) -> list[str]:
     return lines
 
 
+#: Beyond this relative change an effect reads as a ratio ("2.44× slower"), not a percent.
+RATIO_BEYOND = 0.5
+_TIME_SOURCES = ("wall_clock", "cpu_time", "instructions")
+
+
+def effect_phrase(effect: float | None, direction: str | None, source: str | None) -> str:
+    """A relative effect (+ = better) as people say it, respecting the direction.
+
+    Within ±50 %: "12.3 % faster"; beyond: "2.44× slower" (candidate / baseline, or its
+    inverse, whichever is >= 1). Time-like sources read faster/slower; other minimised
+    metrics smaller/larger, maximised ones higher/lower, each with (better)/(worse).
+    """
+    if effect is None or not math.isfinite(effect):
+        return "undefined"
+    minimize = direction != "maximize"
+    ratio = 1.0 - effect if minimize else 1.0 + effect  # candidate / baseline
+    better = effect >= 0
+    if minimize and source in _TIME_SOURCES:
+        word = "faster" if better else "slower"
+    elif minimize:
+        word = ("smaller" if better else "larger") + (" (better)" if better else " (worse)")
+    else:
+        word = ("higher" if better else "lower") + (" (better)" if better else " (worse)")
+    if abs(effect) > RATIO_BEYOND and ratio > 0:
+        factor = ratio if ratio >= 1 else 1.0 / ratio
+        return f"{factor:.3g}× {word}"
+    return f"{abs(effect) * 100:.1f} % {word}"
+
+
+def level_text(level: float) -> str:
+    """0.9 -> "90 %", 0.9545 -> "95.4 %": the interval's level stated plainly."""
+    text = f"{level * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + " %"
+
+
+def reject_phrase(verdict) -> str | None:
+    """Which REJECT this is, in the words a CI gate cares about."""
+    if verdict.kind != "REJECT" or verdict.worse is None:
+        return None
+    if verdict.gate.kind != "REJECT":
+        return "wrong output"
+    return "significantly worse" if verdict.worse else "no significant improvement"
+
+
 def verdict_lines(verdict) -> list[str]:
-    """SPEC's two lines (`verdict: KIND ...`, baseline/candidate means), then the numbers."""
+    """SPEC's two lines (`verdict: KIND ...`, baseline/candidate means), then one headline
+    statistic per line: each arm's summary, the effect with its interval, the test."""
     gate = verdict.gate
     kind = verdict.kind
     if gate.policy in ("sigma", "mann_whitney") and gate.statistic is not None:
@@ -112,8 +167,12 @@ def verdict_lines(verdict) -> list[str]:
             f"verdict: {kind}  {gate.policy} z={gate.statistic:+.2f} {relation} "
             f"threshold {threshold(gate.threshold)} (direction={gate.direction})"
         )
+        which = reject_phrase(verdict)
+        first += f"  {which}" if which else ""
+        reason_shown = False
     else:
         first = f"verdict: {kind}  {verdict.reason}"
+        reason_shown = True
     lines = [first]
     if gate.baseline is not None and gate.candidate is not None:
         lines.append(
@@ -130,35 +189,63 @@ def verdict_lines(verdict) -> list[str]:
                 f"median={number(summary.median, 5)} sd={number(summary.stdev, 3)} "
                 f"at {short_sha(sha)}"
             )
-    if gate.effect is not None or gate.p_value is not None:
-        ci = ""
-        if gate.effect_ci is not None:
-            ci = f" [{percent(gate.effect_ci[0])}, {percent(gate.effect_ci[1])}]"
-        lines.append(
-            f"  effect={percent(gate.effect)}{ci}  p={number(gate.p_value, 3)}  "
-            f"alpha={number(gate.alpha, 3)}  look={gate.look}"
-        )
+    lines.extend(effect_lines(verdict))
     if gate.reference_digest or gate.candidate_digest:
         lines.append(f"  reference={gate.reference_digest or '-'}")
         lines.append(f"  candidate={gate.candidate_digest or '-'}")
-    if first != f"verdict: {kind}  {verdict.reason}":
+    if not reason_shown:
         lines.append(f"  reason: {verdict.reason}")
     lines.extend(f"  note: {note}" for note in verdict.notes)
     return lines
 
 
-def history_lines(runs: Iterable, baseline) -> list[str]:
-    """The textual timeline; `*` marks the runs the active baseline pointer names."""
+def effect_lines(verdict) -> list[str]:
+    """`effect: 2.44× slower (95 % interval: ...)` and `p=... <= alpha=... at look k`."""
+    gate = verdict.gate
+    lines = []
+    direction, source = gate.direction, verdict.metric_source
+    if gate.effect is not None:
+        text = f"  effect: {effect_phrase(gate.effect, direction, source)}"
+        level = verdict.interval_level
+        if gate.effect_ci is not None and level is not None:
+            low, high = gate.effect_ci
+            text += (
+                f" ({level_text(level)} interval: {effect_phrase(low, direction, source)} "
+                f"to {effect_phrase(high, direction, source)})"
+            )
+        lines.append(text)
+    if gate.p_value is not None:
+        relation = "<=" if gate.alpha is not None and gate.p_value <= gate.alpha else ">"
+        lines.append(
+            f"  test: p={number(gate.p_value, 3)} {relation} alpha={number(gate.alpha, 3)} "
+            f"at look {gate.look}"
+        )
+    return lines
+
+
+def history_lines(timeline, filters: dict[str, str] | None = None) -> list[str]:
+    """The textual timeline; `*` marks the runs the active baseline pointer names.
+
+    The metric column is the value each run gates on now (``timeline.values``); with no
+    run to show, one line says whether the filters matched nothing or nothing ran yet.
+    """
+    name = f"{timeline.project}/{timeline.benchmark}"
+    if not timeline.runs:
+        if filters:
+            given = " ".join(f"{flag} {value}" for flag, value in filters.items())
+            return [f"no runs of {name} match {given}"]
+        return [f"no runs of {name} yet; `bench run {timeline.project} {timeline.benchmark}`"]
+    baseline = timeline.baseline
     active = set(baseline.run_ids) if baseline else set()
     header = (
         f"  {'run':>6}  {'started_at (UTC)':<19}  {'git_sha':<10}  {'dirty':<5}  "
         f"{'seed':>11}  {'rep':>3}  {'status':<6}  {'metric':>12}  {'wall':>8}"
     )
     lines = [header]
-    for run in runs:
+    for run, gated in zip(timeline.runs, timeline.values, strict=True):
         mark = "*" if run.id in active else " "
         started = run.started_at[:19].replace("T", " ")
-        value = number(run.metric) if run.status == "ok" else (run.message or "")[:40]
+        value = number(gated) if run.status == "ok" else (run.message or "")[:40]
         lines.append(
             f"{mark} {run.id:>6}  {started:<19}  {short_sha(run.git_sha):<10}  "
             f"{'yes' if run.git_dirty else 'no':<5}  {run.seed:>11}  {run.repetition:>3}  "
