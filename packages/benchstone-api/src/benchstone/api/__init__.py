@@ -46,6 +46,7 @@ _LOCATIONS: dict[str, str] = {
     "list_projects": "benchstone.api._registry",
     "pin_corpus": "benchstone.api._corpus",
     "promote": "benchstone.api._evaluate",
+    "prune_jobs": "benchstone.api._jobs",
     "reference": "benchstone.api._references",
     "reference_history": "benchstone.api._references",
     "register": "benchstone.api._registry",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
     from benchstone.api._exit_codes import VERDICT_EXIT_CODES, exit_code_for
     from benchstone.api._failures import Failure, failures
     from benchstone.api._history import Timeline, baseline, baseline_history, history, timeline
-    from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs
+    from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs, prune_jobs
     from benchstone.api._references import (
         freeze_reference,
         reference,
@@ -117,6 +118,7 @@ __all__ = [
     "list_projects",
     "pin_corpus",
     "promote",
+    "prune_jobs",
     "reference",
     "reference_history",
     "register",

@@ -332,6 +332,12 @@ class JobFiles:
             raise ApiError(f"{self.directory}: no job {job_id} (see `bench status --all`)")
         return self.save(replace(job, **changes))
 
+    def forget(self, job: Job) -> None:
+        """Remove a job's record and log (`bench status --prune`); missing files are fine."""
+        for path in (self.path(job), self.log_path(job.id)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
     def unfinished(self) -> list[Job]:
         """Queued, running and stale jobs, oldest first."""
         return self._read_folder(self.directory)

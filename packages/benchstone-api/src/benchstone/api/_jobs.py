@@ -145,6 +145,26 @@ def job(job_id: str, *, home: Path | None = None) -> JobInfo:
     return _with_progress([record], home)[0]
 
 
+def prune_jobs(*, home: Path | None = None) -> list[JobInfo]:
+    """Forget finished and stale jobs: their records and logs go, their runs stay.
+
+    Job files are harness bookkeeping, not the append-only store: the rows a job appended
+    keep its id and remain in `bench history`. Queued and running jobs are kept. Returns
+    the jobs forgotten, newest first.
+    """
+    directory = _jobs_directory(home)
+    if not directory.is_dir():
+        return []
+    files = JobFiles(directory)
+    with files.locked():
+        gone = files.finished() + [r for r in files.unfinished() if live_state(r) == "stale"]
+        forgotten = _with_progress(gone, home)  # a stale job's runs come from the store
+        for record in gone:
+            files.forget(record)
+    forgotten.sort(key=lambda info: (info.created_at, info.id), reverse=True)
+    return forgotten
+
+
 def check_mode(spec: BenchmarkSpec, project: str, *, background: bool, at_sha: str | None) -> bool:
     """Whether the dispatch runs in the background: as asked, or because the manifest says
     ``background_required = true`` (SPEC: such a benchmark always dispatches as a job).

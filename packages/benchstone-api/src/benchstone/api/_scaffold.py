@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shlex
-import sys
 from pathlib import Path
 
 from benchstone.api._errors import ApiError
@@ -28,6 +27,8 @@ from benchstone.api._types import ScaffoldReport
 from benchstone.store import validate_name
 
 RUNNER_KINDS = ("python", "shell")
+#: Found on PATH when a repetition runs: the Python of the virtualenv `bench` runs in.
+PYTHON_COMMAND = "python3"
 MANIFEST_RELPATH = "bench/manifest.toml"
 _PROTOCOL_ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
 _INVALID_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -101,9 +102,10 @@ def _toml_string(text: str) -> str:
 
 def _manifest_text(project: str, runner: str, runner_relpath: str) -> str:
     if runner == "python":
-        # Braces in the interpreter's path would read as placeholders: double them.
-        interpreter = shlex.quote(sys.executable).replace("{", "{{").replace("}", "}}")
-        invocation = f"{interpreter} {runner_relpath} {_PROTOCOL_ARGS}"
+        # No absolute interpreter path: the manifest is committed and read on other machines.
+        # `-m bench.runner` from the project root (the harness's cwd) puts the root first on
+        # sys.path, so the runner imports the project's own modules without editing it.
+        invocation = f"{PYTHON_COMMAND} -m {_module_name(runner_relpath)} {_PROTOCOL_ARGS}"
         comment, language = PYTHON_INVOCATION_COMMENT, "python"
     else:
         invocation = f"sh {runner_relpath} {_PROTOCOL_ARGS}"
@@ -114,6 +116,11 @@ def _manifest_text(project: str, runner: str, runner_relpath: str) -> str:
         invocation=_toml_string(invocation),
         invocation_comment=comment,
     )
+
+
+def _module_name(relpath: str) -> str:
+    """bench/runner.py -> bench.runner (a PEP 420 package: bench/ needs no __init__.py)."""
+    return relpath.removesuffix(".py").replace("/", ".")
 
 
 def _write_new(path: Path, text: str, *, executable: bool) -> None:

@@ -66,8 +66,10 @@ tier = "correctness"
 )
 
 PYTHON_INVOCATION_COMMENT = (
-    "# The interpreter `bench init` ran under (it has benchstone-protocol installed);\n"
-    "# any Python that can `import benchstone.protocol` will do."
+    "# `python3` is looked up on PATH when a repetition runs: run `bench` with the\n"
+    "# virtualenv that has benchstone-protocol (and your project's dependencies) activated.\n"
+    "# `-m bench.runner` runs from the project root, so the runner imports your own modules\n"
+    "# (a src/ layout: `pip install -e .` into that virtualenv)."
 )
 SHELL_INVOCATION_COMMENT = "# The runner is plain POSIX sh and awk: no Python needed."
 
@@ -80,7 +82,9 @@ and --output. benchstone.protocol.Runner parses them, calls the entry point name
 result file; an exception becomes an error result. An entry point returns the metric, or a
 dict with "metric" and optional "metric_components" and "metadata".
 
-Replace estimate_pi with calls into your own code.
+`bench` runs it as `python3 -m bench.runner` from the project root, which Python puts
+first on sys.path: import your own code as usual (`from mypackage import solve`), no
+sys.path edit needed. Replace estimate_pi with calls into your own code.
 """
 
 from __future__ import annotations

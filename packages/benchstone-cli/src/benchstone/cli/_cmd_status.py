@@ -18,16 +18,28 @@ _COLUMNS = ("job", "project/benchmark", "kind", "state", "pid", "progress", "sta
 
 @click.command()
 @click.option("--all", "include_finished", is_flag=True, help="Also list done and failed jobs.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Forget done, failed and stale jobs (records and logs; their runs stay).",
+)
 @json_option
 @command_errors
-def status(include_finished: bool, as_json: bool) -> int:
+def status(include_finished: bool, prune: bool, as_json: bool) -> int:
     """List queued, running and stale jobs (all jobs with --all), newest first.
 
     A job whose process is gone (killed, or its pid now belongs to another process) is
-    shown as stale.
+    shown as stale. --prune forgets finished and stale jobs instead of listing them.
     """
     from benchstone import api
 
+    if prune:
+        forgotten = api.prune_jobs()
+        if as_json:
+            emit_json({"pruned": [info.to_dict() for info in forgotten]})
+            return 0
+        echo_lines(prune_lines(forgotten))
+        return 0
     found = api.jobs(include_finished=include_finished)
     if as_json:
         emit_json({"all": include_finished, "jobs": [info.to_dict() for info in found]})
@@ -92,6 +104,19 @@ def status_lines(found: list[JobInfo], *, include_finished: bool) -> list[str]:
         + row[-1]
         for row in rows
     ]
+
+
+def prune_lines(forgotten: list[JobInfo]) -> list[str]:
+    """One line per forgotten job, then what stayed (the runs)."""
+    if not forgotten:
+        return ["no finished or stale jobs to forget"]
+    lines = [
+        f"forgot job {info.id}  {info.project}/{info.benchmark}  {info.state}  "
+        f"{len(info.run_ids)} run(s) kept"
+        for info in forgotten
+    ]
+    lines.append(f"forgot {len(forgotten)} job(s); their runs stay in `bench history`")
+    return lines
 
 
 def _row(info: JobInfo) -> tuple[str, ...]:
