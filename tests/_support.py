@@ -123,6 +123,30 @@ def python_manifest(name: str, *, extra: str = "", benchmarks: str | None = None
     )
 
 
+def create_python_project(
+    parent: Path,
+    name: str = "pyproj",
+    *,
+    level: float = 1.0,
+    noise: float = 0.01,
+    manifest: str | None = None,
+    files: dict[str, str] | None = None,
+) -> Path:
+    """A committed git repo under ``parent`` whose runner uses benchstone.protocol; LEVEL
+    sets the metric's centre. Shared by tests/ and packages/benchstone-cli/tests."""
+    root = parent / name
+    (root / "bench").mkdir(parents=True)
+    (root / "bench" / "manifest.toml").write_text(manifest or python_manifest(name))
+    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+    for rel, content in (files or {}).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    git(root, "init", "-q", "-b", "main")
+    commit_all(root, "initial")
+    return root
+
+
 def set_level(root: Path, level: float, noise: float = 0.01, message: str = "change") -> str:
     (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
     return commit_all(root, message)

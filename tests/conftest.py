@@ -12,6 +12,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,12 +21,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _support import (
     BASH_RUNNER,
     PROTOCOL_ARGS,
-    PYTHON_RUNNER,
     Result,
     bench_command,
     commit_all,
+    create_python_project,
     git,
-    python_manifest,
 )
 
 
@@ -58,25 +58,8 @@ def bench(home: Path) -> Callable[..., Result]:
 def make_python_project(tmp_path: Path) -> Callable[..., Path]:
     """A git repo whose runner uses benchstone.protocol; LEVEL sets the metric's centre."""
 
-    def make(
-        name: str = "pyproj",
-        *,
-        level: float = 1.0,
-        noise: float = 0.01,
-        manifest: str | None = None,
-        files: dict[str, str] | None = None,
-    ) -> Path:
-        root = tmp_path / name
-        (root / "bench").mkdir(parents=True)
-        (root / "bench" / "manifest.toml").write_text(manifest or python_manifest(name))
-        (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
-        for rel, content in (files or {}).items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-        git(root, "init", "-q", "-b", "main")
-        commit_all(root, "initial")
-        return root
+    def make(name: str = "pyproj", **options: Any) -> Path:
+        return create_python_project(tmp_path, name, **options)
 
     return make
 

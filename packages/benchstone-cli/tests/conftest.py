@@ -1,10 +1,21 @@
-"""A private store for each CLI test, so no test reads or writes the user's."""
+"""A private store for each CLI test, so no test reads or writes the user's, and real git
+projects made by the repository's shared test helpers (tests/_support.py)."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+# The one place test helpers live: the repository's tests/_support.py (real git projects,
+# a protocol runner whose LEVEL sets the metric). Importing it needs no installed harness.
+SUPPORT = Path(__file__).resolve().parents[3] / "tests"
+sys.path.insert(0, str(SUPPORT))
+
+from _support import create_python_project  # noqa: E402
 
 
 @pytest.fixture
@@ -12,3 +23,37 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"
     monkeypatch.setenv("BENCHSTONE_HOME", str(path))
     return path
+
+
+@pytest.fixture
+def make_python_project(tmp_path: Path) -> Callable[..., Path]:
+    def make(name: str = "pyproj", **options: Any) -> Path:
+        return create_python_project(tmp_path, name, **options)
+
+    return make
+
+
+class Invocation:
+    """What one in-process `bench` printed and the exit code `main()` would return."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+@pytest.fixture
+def bench(home: Path) -> Callable[..., Invocation]:
+    """`bench ARGS...` in this process with click's CliRunner (no subprocess start-up)."""
+    from click.testing import CliRunner
+
+    from benchstone.cli._app import cli
+
+    def invoke(*args: str) -> Invocation:
+        result = CliRunner().invoke(cli, list(args), standalone_mode=False, catch_exceptions=False)
+        value = result.return_value
+        return Invocation(value if isinstance(value, int) else 0, result.stdout, result.stderr)
+
+    return invoke

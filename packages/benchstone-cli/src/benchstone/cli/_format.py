@@ -114,27 +114,29 @@ def registered(info) -> list[str]:
 
 #: Beyond this relative change an effect reads as a ratio ("2.44× slower"), not a percent.
 RATIO_BEYOND = 0.5
-_TIME_SOURCES = ("wall_clock", "cpu_time", "instructions")
 
 
-def effect_phrase(effect: float | None, direction: str | None, source: str | None) -> str:
+def effect_phrase(
+    effect: float | None, direction: str | None, tier: str | None, source: str | None = None
+) -> str:
     """A relative effect (+ = better) as people say it, respecting the direction.
 
     Within ±50 %: "12.3 % faster"; beyond: "2.44× slower" (candidate / baseline, or its
-    inverse, whichever is >= 1). Time-like sources read faster/slower; other minimised
-    metrics smaller/larger, maximised ones higher/lower, each with (better)/(worse).
+    inverse, whichever is >= 1). A performance benchmark reads faster/slower (peak RSS
+    smaller/larger); a quality one lower/higher with (better)/(worse).
     """
     if effect is None or not math.isfinite(effect):
         return "undefined"
     minimize = direction != "maximize"
     ratio = 1.0 - effect if minimize else 1.0 + effect  # candidate / baseline
     better = effect >= 0
-    if minimize and source in _TIME_SOURCES:
+    judged = " (better)" if better else " (worse)"
+    if source == "peak_rss":
+        word = ("smaller" if minimize == better else "larger") + judged
+    elif tier == "performance":
         word = "faster" if better else "slower"
-    elif minimize:
-        word = ("smaller" if better else "larger") + (" (better)" if better else " (worse)")
     else:
-        word = ("higher" if better else "lower") + (" (better)" if better else " (worse)")
+        word = ("lower" if minimize == better else "higher") + judged
     if abs(effect) > RATIO_BEYOND and ratio > 0:
         factor = ratio if ratio >= 1 else 1.0 / ratio
         return f"{factor:.3g}× {word}"
@@ -203,15 +205,15 @@ def effect_lines(verdict) -> list[str]:
     """`effect: 2.44× slower (95 % interval: ...)` and `p=... <= alpha=... at look k`."""
     gate = verdict.gate
     lines = []
-    direction, source = gate.direction, verdict.metric_source
+    how = (gate.direction, verdict.tier, verdict.metric_source)
     if gate.effect is not None:
-        text = f"  effect: {effect_phrase(gate.effect, direction, source)}"
+        text = f"  effect: {effect_phrase(gate.effect, *how)}"
         level = verdict.interval_level
         if gate.effect_ci is not None and level is not None:
             low, high = gate.effect_ci
             text += (
-                f" ({level_text(level)} interval: {effect_phrase(low, direction, source)} "
-                f"to {effect_phrase(high, direction, source)})"
+                f" ({level_text(level)} interval: {effect_phrase(low, *how)} "
+                f"to {effect_phrase(high, *how)})"
             )
         lines.append(text)
     if gate.p_value is not None:
