@@ -14,6 +14,8 @@ from typing import Any
 
 from _support import PYTHON_RUNNER, Result, commit_all, python_manifest
 
+from benchstone.cli import _format as fmt
+
 NOMINAL_ALPHA = 0.5 * math.erfc(2.0 / math.sqrt(2.0))  # Φ(-2): the one-sided rate of 2 sigma
 
 
@@ -55,10 +57,6 @@ def _number(value: float | None, digits: int) -> str:
     return str(value) if not math.isfinite(value) else f"{value:.{digits}g}"
 
 
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:+.2f}%"
-
-
 def _assert_numbers_printed(text: Result, document: dict[str, Any]) -> None:
     """Each number of the JSON gate appears, formatted, in the text verdict."""
     gate = document["gate"]
@@ -72,12 +70,17 @@ def _assert_numbers_printed(text: Result, document: dict[str, Any]) -> None:
             f"median={_number(summary['median'], 5)} sd={_number(summary['stdev'], 3)} "
             f"at {sha[:10]}"
         ) in text.lines, text.out
-    interval = ""
-    if gate["effect_ci"] is not None:
-        interval = f" [{_percent(gate['effect_ci'][0])}, {_percent(gate['effect_ci'][1])}]"
+    if gate["effect"] is not None:
+        how = (gate["direction"], document["tier"], document["metric_source"])
+        effect = f"  effect: {fmt.effect_phrase(gate['effect'], *how)}"
+        if gate["effect_ci"] is not None and document["interval_level"] is not None:
+            low, high = (fmt.effect_phrase(end, *how) for end in gate["effect_ci"])
+            effect += f" ({fmt.level_text(document['interval_level'])} interval: {low} to {high})"
+        assert effect in text.lines, text.out
+    relation = "<=" if gate["p_value"] <= gate["alpha"] else ">"
     assert (
-        f"  effect={_percent(gate['effect'])}{interval}  p={_number(gate['p_value'], 3)}  "
-        f"alpha={_number(gate['alpha'], 3)}  look={gate['look']}"
+        f"  test: p={_number(gate['p_value'], 3)} {relation} alpha={_number(gate['alpha'], 3)} "
+        f"at look {gate['look']}"
     ) in text.lines, text.out
     assert document["reason"] == gate["reason"]
     assert document["reason"] in text.out

@@ -225,7 +225,7 @@ def _failure_reason(at_sha: list[Run], candidates: list[Run], *, allow_dirty: bo
     listed = "; ".join(f"{count}x {message}" for message, count in reasons.items())
     return (
         f"all {len(failed)} candidate run(s) at {sha} failed ({listed}); fix the runner "
-        "and `bench run` again (`bench history` shows each run's stderr log)"
+        "and `bench run` again (`bench history --json` names each run's stderr_log)"
     )
 
 
