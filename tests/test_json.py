@@ -44,6 +44,9 @@ VERDICT = {
     "candidate_run_ids",
     "evaluation_id",
     "new_look",
+    "worse",
+    "metric_source",
+    "interval_level",
     "notes",
     "gate",
 }
@@ -287,9 +290,9 @@ def test_every_json_document_parses_and_has_its_documented_keys(
     assert [set(e) for e in document["events"]] == [REFERENCE_EVENT] * 2
 
     document = _document(bench("history", "jsonproj", "speed", "--json"))
-    assert set(document) == {"project", "benchmark", "baseline", "runs"}
+    assert set(document) == {"project", "benchmark", "metric_source", "baseline", "runs"}
     assert set(document["baseline"]) == BASELINE_EVENT
-    assert [set(r) for r in document["runs"]] == [RUN | {"in_baseline"}] * 6
+    assert [set(r) for r in document["runs"]] == [RUN | {"in_baseline", "gated_value"}] * 6
 
     document = _document(bench("status", "--json"))
     assert set(document) == {"all", "jobs"}
