@@ -168,7 +168,8 @@ def _statistical_verdict(
     failed = _failure_reason(at_sha, candidates, allow_dirty=allow_dirty)
     if pointer is None:
         gate = compare([], [gated_value(r, source) for r in candidates], **options)
-        return Verdict(kind=gate.kind, reason=failed or gate.reason, gate=gate, **common)
+        reason = failed if failed and gate.kind == "NEEDS_MORE_DATA" else gate.reason
+        return Verdict(kind=gate.kind, reason=reason, gate=gate, **common)
     baseline_runs = [
         r
         for r in store.runs(project, benchmark, ids=pointer.run_ids, newest_first=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from benchstone.api._errors import ApiError
-from benchstone.api._types import baseline_to_dict, run_to_dict
+from benchstone.api._row_dicts import baseline_to_dict, run_to_dict
 from benchstone.api._values import gated_value
 from benchstone.runner import RunnerError, load_manifest
 from benchstone.store import BaselineEvent, Run, Store, validate_name

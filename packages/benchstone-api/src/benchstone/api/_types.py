@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchstone.api._exit_codes import exit_code_for
+from benchstone.api._row_dicts import baseline_to_dict, reference_to_dict, run_to_dict
 from benchstone.gates import Verdict as GateVerdict
 from benchstone.store import BaselineEvent, ReferenceEvent, Run
-
-
-def run_to_dict(run: Run) -> dict[str, Any]:
-    return asdict(run)
-
-
-def baseline_to_dict(event: BaselineEvent | None) -> dict[str, Any] | None:
-    if event is None:
-        return None
-    data = asdict(event)
-    data["run_ids"] = list(event.run_ids)
-    return data
-
-
-def reference_to_dict(event: ReferenceEvent | None) -> dict[str, Any] | None:
-    return None if event is None else asdict(event)
 
 
 @dataclass(frozen=True)
