@@ -112,6 +112,12 @@ def test_evaluate_with_only_failed_candidates_says_how_many_and_why(project, hom
     assert verdict.kind == "NEEDS_MORE_DATA"
     assert verdict.reason.startswith(f"all 2 candidate run(s) at {report.git_sha[:10]} failed (2x ")
     assert failures[0].reason in verdict.reason
+    with pytest.raises(
+        api.ApiError,
+        match=r"none of the 2 baseline repetition\(s\) succeeded "
+        r"\(2x exit code 3\); the baseline was not set",
+    ):
+        api.establish_baseline("proj", "plain", n=2)
 
 
 def test_reject_says_whether_it_is_worse(project, home):

@@ -17,6 +17,7 @@ from pathlib import Path
 from benchstone.api._batch import DispatchPlan, plan_dispatch, run_dispatch
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError
+from benchstone.api._failures import why
 from benchstone.api._job_files import JobFiles
 from benchstone.api._job_process import tracked
 from benchstone.api._jobs import (
@@ -146,7 +147,8 @@ def execute_plan(
     if not ok_ids:
         raise ApiError(
             f"{plan.project}/{spec.name}: none of the {len(report.runs)} baseline repetition(s) "
-            "succeeded; the baseline was not set (see `bench history` for the errors)"
+            f"succeeded ({why(report.runs)}); the baseline was not set (`bench history "
+            f"{plan.project} {spec.name}` lists the errors, `--json` their stderr_log)"
         )
     event = store.set_baseline(
         plan.project,

@@ -15,6 +15,7 @@ from typing import Any
 
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError, PromotionRefused
+from benchstone.api._failures import why
 from benchstone.api._types import PromoteReport, Verdict
 from benchstone.api._values import gateable, gated_value
 from benchstone.gates import Verdict as GateVerdict
@@ -219,13 +220,9 @@ def _failure_reason(at_sha: list[Run], candidates: list[Run], *, allow_dirty: bo
     failed = [r for r in at_sha if r.status != "ok" and (allow_dirty or not r.git_dirty)]
     if not failed:
         return None
-    sha = failed[0].git_sha[:10]
-    reasons: dict[str, int] = {}
-    for run in failed:
-        reasons[run.message or "no message"] = reasons.get(run.message or "no message", 0) + 1
-    listed = "; ".join(f"{count}x {message}" for message, count in reasons.items())
     return (
-        f"all {len(failed)} candidate run(s) at {sha} failed ({listed}); fix the runner "
+        f"all {len(failed)} candidate run(s) at {failed[0].git_sha[:10]} failed "
+        f"({why(failed)}); fix the runner "
         "and `bench run` again (`bench history --json` names each run's stderr_log)"
     )
 

@@ -57,6 +57,16 @@ def failures(runs: Iterable[Run], *, lines: int = TAIL_LINES) -> tuple[Failure, 
     )
 
 
+def why(runs: Iterable[Run]) -> str:
+    """The failed rows' reasons, counted: "2x exit code 3; 1x timeout after 5 s"."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        if run.status != "ok":
+            reason = run.message or "no reason recorded"
+            counts[reason] = counts.get(reason, 0) + 1
+    return "; ".join(f"{count}x {reason}" for reason, count in counts.items())
+
+
 def tail(path: str | os.PathLike[str], lines: int = TAIL_LINES) -> tuple[str, ...]:
     """The last ``lines`` non-empty lines of a log, reading at most TAIL_BYTES of it.
 
