@@ -57,6 +57,9 @@ class Adversary:
             [project]
             name = "proj"
             invocation = {json.dumps(f"{invocation} {ARGS}")}
+            # These cases test the unsealed path (its process bookkeeping, observed through
+            # files outside the project); tests/test_sealed.py attacks the sandbox.
+            sandbox = "none"
 
             [[benchmarks]]
             name = "speed"

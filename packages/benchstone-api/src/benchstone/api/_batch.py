@@ -29,12 +29,16 @@ from benchstone.runner import (
     BenchmarkSpec,
     Execution,
     Manifest,
+    RunnerError,
+    Sandbox,
     child_environment,
     corpus_root,
     execute,
     git_diff,
     git_state,
+    harness_paths,
     require_corpus,
+    take_artifact,
     tracked_digest,
 )
 from benchstone.store import NewRun, Run, Store
@@ -198,18 +202,20 @@ def _run_repetition(
             timeout=spec.timeout_seconds,
             stdout_log=stdout_log,
             stderr_log=stderr_log,
+            sandbox=Sandbox(
+                level=manifest.project.sandbox,
+                hidden=harness_paths(store.paths.home),
+                writable=(workdir, root),
+                network=manifest.project.network,
+            ),
         )
         outcome = _interpret(execution, output_path, spec)
         artifact_digest = None
         if outcome.status == "ok" and artifact_path is not None:
-            if artifact_path.is_file():
-                artifact_digest = store.put_artifact(artifact_path)
-            else:
-                outcome = _Outcome.error(
-                    "the runner wrote no artifact to artifact_path "
-                    "(correctness benchmarks must write their output bytes there)",
-                    outcome.result,
-                )
+            try:
+                artifact_digest = _store_artifact(store, artifact_path, workdir)
+            except RunnerError as exc:
+                outcome = _Outcome.error(str(exc), outcome.result)
         result = outcome.result
         row = NewRun(
             project=plan.project,
@@ -243,10 +249,21 @@ def _run_repetition(
             started_at=started_at,
             finished_at=_now(),
             job_id=job_id,
+            isolation=execution.isolation,
         )
         return store.append_run(_with_gated_metric(row, spec.metric_source))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _store_artifact(store: Store, artifact_path: Path, workdir: Path) -> str:
+    """Copy the run's own artifact out of its reach, then store it; its digest."""
+    holding = Path(tempfile.mkdtemp(prefix="artifact-", dir=_private_dir(store.paths.tmp)))
+    try:
+        taken = take_artifact(artifact_path, workdir, holding / ARTIFACT_NAME)
+        return store.put_artifact(taken)
+    finally:
+        shutil.rmtree(holding, ignore_errors=True)
 
 
 def _with_gated_metric(row: NewRun, metric_source: str) -> NewRun:

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 # Where each public name lives; a name is imported on first use (PEP 562), so a command
 # that only reads a manifest does not pay for psutil and the execution machinery.
 _LOCATIONS: dict[str, str] = {
+    "MAX_ARTIFACT_BYTES": "benchstone.runner._artifact",
+    "Sandbox": "benchstone.runner._sandbox",
+    "harness_paths": "benchstone.runner._sandbox",
+    "take_artifact": "benchstone.runner._artifact",
     "BenchmarkSpec": "benchstone.runner._manifest",
     "CorpusStatus": "benchstone.runner._corpus",
     "Execution": "benchstone.runner._execute",
@@ -38,6 +42,7 @@ _LOCATIONS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
+    from benchstone.runner._artifact import MAX_ARTIFACT_BYTES, take_artifact
     from benchstone.runner._corpus import (
         CorpusStatus,
         check_corpus,
@@ -50,8 +55,10 @@ if TYPE_CHECKING:
     from benchstone.runner._fresh import Freshness, check_freshness, tracked_digest
     from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
     from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
+    from benchstone.runner._sandbox import Sandbox, harness_paths
 
 __all__ = [
+    "MAX_ARTIFACT_BYTES",
     "BenchmarkSpec",
     "CorpusStatus",
     "Execution",
@@ -61,6 +68,7 @@ __all__ = [
     "ManifestError",
     "ProjectSpec",
     "RunnerError",
+    "Sandbox",
     "check_corpus",
     "check_freshness",
     "child_environment",
@@ -68,10 +76,12 @@ __all__ = [
     "execute",
     "git_diff",
     "git_state",
+    "harness_paths",
     "load_manifest",
     "pinned_target",
     "require_corpus",
     "resolve_sha",
+    "take_artifact",
     "tracked_digest",
     "worktree",
 ]

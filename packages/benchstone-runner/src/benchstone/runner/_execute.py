@@ -9,6 +9,7 @@ started is still running, whether it exited, timed out or was interrupted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import math
 import os
@@ -31,6 +32,7 @@ from benchstone.runner._proc_tree import (
     maxrss_bytes,
     subreaper,
 )
+from benchstone.runner._sandbox import Sandbox
 
 _SHELL = "/bin/sh"
 _PIPE_SIZE = 1 << 20
@@ -53,6 +55,7 @@ class Execution:
     stdout_truncated: bool
     stderr_truncated: bool
     timeout_seconds: float | None = None
+    isolation: str = "none"  # the sandbox level it ran at (runner/_sandbox.py)
 
     @property
     def failure(self) -> str | None:
@@ -95,8 +98,13 @@ def execute(
     log_cap_bytes: int = 8 * 1024 * 1024,
     kill_grace: float = 5.0,
     on_start: Callable[[int], None] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> Execution:
     """Run ``command`` with ``/bin/sh -c`` in its own session and measure the process tree.
+
+    With a ``sandbox`` (see runner/_sandbox.py) the shell runs sealed in namespaces and
+    the call returns only when the last process of its tree has exited; without one it
+    runs as the harness's child, unsealed (``isolation="none"``).
 
     stdout and stderr are pipes the harness drains into ``stdout_log`` / ``stderr_log``
     (0o600, capped at ``log_cap_bytes``). At ``timeout`` seconds the group gets SIGTERM,
@@ -112,9 +120,12 @@ def execute(
         stack.callback(out_log.close)
         err_log = CappedLog(Path(stderr_log), log_cap_bytes)
         stack.callback(err_log.close)
+        seal = sandbox or Sandbox(level="none")
+        isolation = seal.isolation  # RunnerError naming the fix when it cannot be had
+        argv = seal.argv(command)
         with subreaper():
             execution = _run(
-                command,
+                argv,
                 cwd=Path(cwd),
                 env=env,
                 timeout=timeout,
@@ -124,11 +135,11 @@ def execute(
             )
     out_log.check()
     err_log.check()
-    return execution
+    return dataclasses.replace(execution, isolation=isolation)
 
 
 def _run(
-    command: str,
+    argv: list[str],
     *,
     cwd: Path,
     env: Mapping[str, str],
@@ -147,7 +158,7 @@ def _run(
         preexisting = existing_descendants()
         started = time.monotonic()
         shell = subprocess.Popen(
-            [_SHELL, "-c", command],
+            argv,
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,

@@ -49,7 +49,8 @@ SEED_LIMIT: Final = 2**63
 DEFAULT_TIMEOUT_SECONDS: Final = 3600.0
 TIMEOUT_FACTOR: Final = 10
 
-_PROJECT_KEYS: Final = ("name", "language", "invocation", "tracked_paths")
+_PROJECT_KEYS: Final = ("name", "language", "invocation", "tracked_paths", "sandbox", "network")
+_SANDBOX_LEVELS: Final = ("auto", "bwrap", "none")
 _BENCHMARK_KEYS: Final = (
     "name",
     "entry_point",
@@ -95,6 +96,8 @@ class ProjectSpec:
     language: str
     invocation: str
     tracked_paths: tuple[str, ...]
+    sandbox: str = "auto"  # how each repetition is sealed (docs/security.md)
+    network: bool = True  # false: repetitions run without a network
 
 
 @dataclass(frozen=True)
@@ -412,6 +415,8 @@ def _parse_project(table: _Table) -> ProjectSpec:
         language=language,
         invocation=invocation,
         tracked_paths=("bench/",) if tracked is None else tracked,
+        sandbox=table.choice("sandbox", _SANDBOX_LEVELS, "auto"),
+        network=table.boolean("network", True),
     )
 
 

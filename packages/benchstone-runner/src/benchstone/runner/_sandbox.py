@@ -1,0 +1,161 @@
+"""The sandbox one repetition runs in: what the code under test can see and outlive.
+
+The code under test is an adversary running as the same user. Path isolation ("the
+project never receives a path into the store") does not stop it from *looking*: it can
+read the harness's environment through ``/proc/<ancestor>/environ``, open the store at
+its default location, or import ``benchstone.store`` and append rows. So on Linux each
+repetition runs under bubblewrap (``bwrap``, the namespace tool Flatpak uses) in new
+user, mount, pid and ipc namespaces (and a new network namespace when the benchmark says
+``network = false``):
+
+- the store directory and every other harness path are covered by empty tmpfs mounts,
+  wherever they live (under ``/tmp``, ``$HOME`` or the project);
+- ``/proc`` is the namespace's own: no harness process is visible;
+- ``/tmp`` is private, apart from the run directory and the project tree;
+- everything else (the project, toolchains, the harness's own installation) stays as it
+  is: importing ``benchstone.store`` inside is harmless once there is no store to open.
+
+Inside, a small reaper is pid 1 of the namespace: it starts the command and waits until
+the *last* process of the tree has exited, so a main process that exits at once while a
+detached child does the work cannot shorten the wall clock, and nothing outlives the run
+(when pid 1 exits, the kernel kills whatever is left in the namespace).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchstone.runner._errors import RunnerError
+
+LEVELS = ("auto", "bwrap", "none")
+# What a row records: the isolation a repetition actually ran at.
+ISOLATION_NAMESPACES = "namespaces"
+ISOLATION_NONE = "none"
+
+# pid 1 of the namespace: start the command, wait for every process that ends up
+# reparented here, exit with the command's status (128 + N for a signal, as a shell does).
+_REAPER = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv("/bin/sh", ["/bin/sh", "-c", sys.argv[1]])
+code = 1
+while True:
+    try:
+        done, status = os.wait()
+    except ChildProcessError:
+        break
+    if done == pid:
+        code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)
+"""
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How to confine one command: the paths to hide and those that stay writable."""
+
+    level: str = "auto"  # manifest key `sandbox`
+    hidden: tuple[Path, ...] = ()  # the store and other harness paths
+    writable: tuple[Path, ...] = ()  # the run dir and the project tree (kept under /tmp)
+    network: bool = True
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise RunnerError(
+                f"sandbox = {self.level!r} is not a sandbox level; use one of "
+                + ", ".join(repr(level) for level in LEVELS)
+            )
+
+    @property
+    def isolation(self) -> str:
+        """The isolation this sandbox gives here; RunnerError when it cannot be had."""
+        if self.level == "none":
+            return ISOLATION_NONE
+        if bwrap_path() is None:
+            raise RunnerError(
+                f"sandbox = {self.level!r} needs bubblewrap to seal the repetition, and "
+                "`bwrap` is not on PATH or cannot create namespaces here; install it "
+                '(Debian/Ubuntu: apt-get install bubblewrap) or set sandbox = "none" in '
+                "bench/manifest.toml to run unsealed"
+            )
+        return ISOLATION_NAMESPACES
+
+    def argv(self, command: str) -> list[str]:
+        """The argv that runs ``command`` with ``/bin/sh -c`` at this sandbox's level."""
+        if self.isolation == ISOLATION_NONE:
+            return ["/bin/sh", "-c", command]
+        bwrap = bwrap_path()
+        assert bwrap is not None  # isolation checked it
+        args = [
+            bwrap,
+            "--unshare-user",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--die-with-parent",
+            "--as-pid-1",
+            "--dev-bind",
+            "/",
+            "/",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+        ]
+        if not self.network:
+            args.append("--unshare-net")
+        for path in _outermost(self.writable):
+            args += ["--bind", str(path), str(path)]
+        for path in _outermost(self.hidden):
+            if path.is_dir():
+                args += ["--tmpfs", str(path)]
+            elif path.exists():
+                args += ["--ro-bind", "/dev/null", str(path)]
+        return [*args, "--", sys.executable, "-I", "-S", "-c", _REAPER, command]
+
+
+def harness_paths(home: Path) -> tuple[Path, ...]:
+    """The paths a sandbox hides: the store in use and the default store location.
+
+    The default location matters even when ``$BENCHSTONE_HOME`` points elsewhere: the
+    user's everyday store lives there, and a benchmark must not reach that one either.
+    """
+    paths = [Path(home)]
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share")
+    paths.append(Path(data) / "benchstone")
+    return tuple(dict.fromkeys(p.resolve() for p in paths))
+
+
+def _outermost(paths: Sequence[Path]) -> list[Path]:
+    """Resolved paths without those inside another one of the list, parents first."""
+    resolved = sorted({Path(p).resolve() for p in paths}, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in resolved:
+        if not any(path.is_relative_to(parent) for parent in kept):
+            kept.append(path)
+    return kept
+
+
+@functools.cache
+def bwrap_path() -> str | None:
+    """``bwrap`` if it is installed *and* can create the namespaces here, else None.
+
+    Probed once per process: some kernels and containers forbid unprivileged user
+    namespaces, and a bwrap that cannot start is no sandbox.
+    """
+    found = shutil.which("bwrap")
+    if found is None:
+        return None
+    probe = subprocess.run(
+        [found, "--unshare-user", "--unshare-pid", "--dev-bind", "/", "/", "--", "/bin/true"],
+        capture_output=True,
+        check=False,
+    )
+    return found if probe.returncode == 0 else None
