@@ -14,6 +14,18 @@ from typing import TYPE_CHECKING, Any
 # that only reads a manifest does not pay for psutil and the execution machinery.
 _LOCATIONS: dict[str, str] = {
     "BenchmarkSpec": "benchstone.runner._manifest",
+    "Bundle": "benchstone.runner._bundle",
+    "Measurements": "benchstone.runner._bundle",
+    "SlurmJob": "benchstone.runner._slurm",
+    "SlurmOptions": "benchstone.runner._slurm",
+    "TaskState": "benchstone.runner._slurm",
+    "cancel_slurm_job": "benchstone.runner._slurm",
+    "list_bundles": "benchstone.runner._bundle",
+    "new_nonce": "benchstone.runner._bundle",
+    "read_bundle": "benchstone.runner._bundle",
+    "submit_array": "benchstone.runner._slurm",
+    "task_states": "benchstone.runner._slurm",
+    "write_bundle": "benchstone.runner._bundle",
     "CorpusStatus": "benchstone.runner._corpus",
     "Execution": "benchstone.runner._execute",
     "Freshness": "benchstone.runner._fresh",
@@ -38,6 +50,14 @@ _LOCATIONS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
+    from benchstone.runner._bundle import (
+        Bundle,
+        Measurements,
+        list_bundles,
+        new_nonce,
+        read_bundle,
+        write_bundle,
+    )
     from benchstone.runner._corpus import (
         CorpusStatus,
         check_corpus,
@@ -50,17 +70,31 @@ if TYPE_CHECKING:
     from benchstone.runner._fresh import Freshness, check_freshness, tracked_digest
     from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
     from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
+    from benchstone.runner._slurm import (
+        SlurmJob,
+        SlurmOptions,
+        TaskState,
+        cancel_slurm_job,
+        submit_array,
+        task_states,
+    )
 
 __all__ = [
     "BenchmarkSpec",
+    "Bundle",
     "CorpusStatus",
     "Execution",
     "Freshness",
     "GitState",
     "Manifest",
     "ManifestError",
+    "Measurements",
     "ProjectSpec",
     "RunnerError",
+    "SlurmJob",
+    "SlurmOptions",
+    "TaskState",
+    "cancel_slurm_job",
     "check_corpus",
     "check_freshness",
     "child_environment",
@@ -68,12 +102,18 @@ __all__ = [
     "execute",
     "git_diff",
     "git_state",
+    "list_bundles",
     "load_manifest",
+    "new_nonce",
     "pinned_target",
+    "read_bundle",
     "require_corpus",
     "resolve_sha",
+    "submit_array",
+    "task_states",
     "tracked_digest",
     "worktree",
+    "write_bundle",
 ]
 
 
