@@ -36,9 +36,21 @@ fi
 
 node="$(hostname -s)"
 
+# A daemon is alive when its pid file names a live, non-zombie process (pgrep would also
+# match the zombie a daemonizing parent can leave behind).
+alive() {
+  local pid
+  pid="$(cat "$1" 2>/dev/null || true)"
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]
+}
+ctld_pid=/run/slurmctld.pid
+slurmd_pid=/run/slurmd.pid
+munged_pid=/run/munge/munged.pid
+
 node_state() { sinfo -h -n "$node" -o '%T' 2>/dev/null | head -n1; }
 
-if pgrep -x slurmctld >/dev/null && pgrep -x slurmd >/dev/null && pgrep -x munged >/dev/null; then
+if alive "$ctld_pid" && alive "$slurmd_pid" && alive "$munged_pid"; then
   case "$(node_state)" in
     idle|mixed|allocated|completing)
       echo "ci/slurm: already running (node $node $(node_state))"
@@ -59,7 +71,7 @@ if [ ! -s /etc/munge/munge.key ]; then
   chown munge:munge /etc/munge/munge.key
   chmod 0400 /etc/munge/munge.key
 fi
-if ! pgrep -x munged >/dev/null; then
+if ! alive "$munged_pid"; then
   runuser -u munge -- /usr/sbin/munged
 fi
 for _ in $(seq 1 50); do
@@ -95,8 +107,8 @@ ReturnToService=2
 SchedulerType=sched/backfill
 StateSaveLocation=$state_dir
 SlurmdSpoolDir=$node_spool
-SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
+SlurmctldPidFile=$ctld_pid
+SlurmdPidFile=$slurmd_pid
 SlurmctldLogFile=$log_dir/slurmctld.log
 SlurmdLogFile=$log_dir/slurmd.log
 SlurmctldDebug=info
@@ -120,16 +132,16 @@ rm -f "$new_conf"
 # --- the daemons ---------------------------------------------------------------------------
 if [ "$changed" = 1 ]; then
   # A daemon started with another configuration would keep it; restart what runs.
-  pkill_pid() { local f="$1"; [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; }
-  pkill_pid /run/slurmd.pid
-  pkill_pid /run/slurmctld.pid
-  for _ in $(seq 1 50); do
-    pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || break
+  for f in "$slurmd_pid" "$ctld_pid"; do
+    alive "$f" && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  for _ in $(seq 1 100); do
+    alive "$ctld_pid" || alive "$slurmd_pid" || break
     sleep 0.1
   done
 fi
-pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
-pgrep -x slurmd >/dev/null || /usr/sbin/slurmd
+alive "$ctld_pid" || /usr/sbin/slurmctld
+alive "$slurmd_pid" || /usr/sbin/slurmd
 
 tails() {
   for f in "$log_dir/slurmctld.log" "$log_dir/slurmd.log" /var/log/munge/munged.log; do

@@ -7,10 +7,12 @@ set -euo pipefail
 stop() {  # stop NAME PIDFILE: TERM the daemon by its pid file, wait until it is gone
   local name="$1" pidfile="$2" pid
   pid="$(cat "$pidfile" 2>/dev/null || true)"
-  [ -n "$pid" ] || pid="$(pgrep -x "$name" | head -n1 || true)"
   [ -n "$pid" ] || return 0
   kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 1 100); do  # gone, or a zombie waiting for its parent
+    [ -r "/proc/$pid/stat" ] && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ] || return 0
+    sleep 0.1
+  done
   echo "Error: ci/slurm/stop.sh: $name (pid $pid) still running after 10s" >&2
   return 1
 }
