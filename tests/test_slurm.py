@@ -50,7 +50,7 @@ def test_failed_task_is_failed_and_its_stderr_is_kept(slurm_cluster, tmp_path: P
     job = submit_array(
         ["sh", "-c", 'if [ "$1" = 1 ]; then echo "boom $1" >&2; exit 3; fi', "sh", "{task}"],
         2,
-        workdir=tmp_path,
+        workdir=tmp_path / "100%a-done",  # "%a" is a literal, not the array id
         options=SlurmOptions(partition=slurm_cluster.partition, job_name="fails"),
     )
     assert _wait(job) == {0: TaskState.DONE, 1: TaskState.FAILED}

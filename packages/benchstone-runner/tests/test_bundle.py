@@ -197,3 +197,24 @@ def test_bad_measurements_name_the_key(tmp_path: Path) -> None:
         RunnerError, match=r"measurements\.json key .wall_seconds. must be int or float"
     ):
         read_bundle(path, nonce=nonce)
+
+
+def test_assembly_in_progress_is_not_listed(tmp_path: Path, run_dir: Path) -> None:
+    """A worker killed mid-write leaves a .tmp- directory; the reader never sees it."""
+    nonce = new_nonce()
+    path = _write(tmp_path, run_dir, nonce, name="0")
+    partial = path.parent / ".tmp-1-deadbeef"
+    partial.mkdir()
+    (partial / "result.json").write_text("{")
+    assert list_bundles(tmp_path, "job-1") == [path]
+
+
+def test_oversized_part_is_refused_before_it_is_read(tmp_path: Path, run_dir: Path) -> None:
+    nonce = new_nonce()
+    path = _write(tmp_path, run_dir, nonce)
+    with (path / "stderr.tail").open("ab") as tail:
+        tail.truncate(LOG_TAIL_BYTES + 1)
+    with pytest.raises(
+        RunnerError, match=f"stderr.tail is {LOG_TAIL_BYTES + 1} bytes, over its cap"
+    ):
+        read_bundle(path, nonce=nonce)

@@ -48,7 +48,16 @@ LOG_TAIL_BYTES = 64 * 1024
 #: submitter ingest even from a worker that was not.
 ARTIFACT_CAP_BYTES = 256 * 1024 * 1024
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_PARTS = ("result.json", "measurements.json", "stdout.tail", "stderr.tail", "artifact")
+#: Every part and the most bytes the reader accepts for it, checked before it is opened,
+#: so a damaged manifest cannot make the submitter read a huge file into memory.
+_PART_CAPS = {
+    "result.json": 16 * 1024 * 1024,
+    "measurements.json": 1024 * 1024,
+    "stdout.tail": LOG_TAIL_BYTES,
+    "stderr.tail": LOG_TAIL_BYTES,
+    "artifact": ARTIFACT_CAP_BYTES,
+}
+_PARTS = tuple(_PART_CAPS)
 _REQUIRED = frozenset(_PARTS) - {"artifact"}
 _COPY_CHUNK = 1024 * 1024
 
@@ -227,7 +236,7 @@ def write_bundle(
     """
     final = bundle_path(spool, job, name)
     job_dir = final.parent
-    job_dir.mkdir(parents=True, exist_ok=True)
+    job_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = job_dir / f".tmp-{name}-{secrets.token_hex(6)}"
     tmp.mkdir()
     try:
@@ -329,10 +338,14 @@ def read_bundle(path: Path, *, nonce: str, job: str | None = None) -> Bundle:
             raise RunnerError(f"{where}: torn bundle: {part} is missing") from None
         if not stat.S_ISREG(info.st_mode):
             raise RunnerError(f"{where}: torn bundle: {part} is not a regular file")
-        if info.st_size != meta.get("size"):
+        if info.st_size > _PART_CAPS[part]:
+            raise RunnerError(
+                f"{where}: {part} is {info.st_size} bytes, over its cap of {_PART_CAPS[part]}"
+            )
+        if not isinstance(meta, dict) or info.st_size != meta.get("size"):
             raise RunnerError(
                 f"{where}: torn bundle: {part} is {info.st_size} bytes, the manifest says "
-                f"{meta.get('size')}"
+                f"{meta.get('size') if isinstance(meta, dict) else meta}"
             )
         if _part_digest(part_path) != meta.get("digest"):
             raise RunnerError(f"{where}: digest mismatch: {part} differs from its manifest digest")

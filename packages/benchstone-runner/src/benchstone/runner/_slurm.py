@@ -223,7 +223,8 @@ def submit_array(
     if options.max_parallel is not None and options.max_parallel < 1:
         raise RunnerError(f"submit_array: max_parallel = {options.max_parallel}; give >= 1")
     workdir = Path(workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pattern_dir = str(workdir).replace("%", "%%")  # sbatch expands %A, %a, ... in file names
     script = workdir / f"{options.job_name}.sbatch"
     tmp = script.with_name(f".{script.name}.{os.getpid()}.tmp")
     tmp.write_text(batch_script(command, env=env))
@@ -237,8 +238,8 @@ def submit_array(
         "--parsable",
         f"--array={array}",
         f"--chdir={workdir}",
-        f"--output={workdir}/slurm-%A_%a.out",
-        f"--error={workdir}/slurm-%A_%a.err",
+        f"--output={pattern_dir}/slurm-%A_%a.out",
+        f"--error={pattern_dir}/slurm-%A_%a.err",
         *options.sbatch_args(),
         str(script),
     ]
