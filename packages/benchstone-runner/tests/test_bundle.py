@@ -99,12 +99,14 @@ def test_second_bundle_of_a_repetition_is_refused(tmp_path: Path, run_dir: Path)
     assert [p.name for p in path.parent.iterdir()] == ["3.bundle"]
 
 
-def test_torn_bundle_missing_manifest(tmp_path: Path, run_dir: Path) -> None:
+@pytest.mark.parametrize("part", ["manifest.json", "result.json", "artifact"])
+def test_torn_bundle_missing_part(tmp_path: Path, run_dir: Path, part: str) -> None:
     nonce = new_nonce()
     path = _write(tmp_path, run_dir, nonce)
-    (path / "manifest.json").unlink()
-    with pytest.raises(RunnerError, match=r"torn bundle: manifest.json is missing"):
+    (path / part).unlink()
+    with pytest.raises(RunnerError) as err:
         read_bundle(path, nonce=nonce)
+    assert str(err.value) == f"{path}: torn bundle: {part} is missing"
 
 
 def test_torn_bundle_truncated_part(tmp_path: Path, run_dir: Path) -> None:
@@ -115,14 +117,6 @@ def test_torn_bundle_truncated_part(tmp_path: Path, run_dir: Path) -> None:
     with pytest.raises(RunnerError) as err:
         read_bundle(path, nonce=nonce)
     assert f"torn bundle: artifact is {size // 2} bytes, the manifest says {size}" in str(err.value)
-
-
-def test_torn_bundle_missing_part(tmp_path: Path, run_dir: Path) -> None:
-    nonce = new_nonce()
-    path = _write(tmp_path, run_dir, nonce)
-    (path / "result.json").unlink()
-    with pytest.raises(RunnerError, match=r"torn bundle: result\.json is missing"):
-        read_bundle(path, nonce=nonce)
 
 
 def test_foreign_bundle_from_another_job(tmp_path: Path, run_dir: Path) -> None:

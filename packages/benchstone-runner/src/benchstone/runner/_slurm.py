@@ -267,21 +267,9 @@ def _task_of(job_id: str, field_text: str) -> Iterable[int]:
     return ids
 
 
-def _from_squeue(job_id: str) -> dict[int, TaskState]:
-    proc = _client(["squeue", "-h", "-r", "-t", "all", "-j", job_id, "-o", "%i|%T"], check=False)
-    if proc.returncode != 0:  # "Invalid job id specified": purged from slurmctld's memory
-        return {}
-    states: dict[int, TaskState] = {}
-    for line in proc.stdout.splitlines():
-        ident, _, state = line.partition("|")
-        for task in _task_of(job_id, ident.strip()):
-            states[task] = fold_state(state)
-    return states
-
-
-def _from_sacct(job_id: str) -> dict[int, TaskState]:
-    # Without an accounting database sacct exits 1 ("accounting storage is disabled").
-    proc = _client(["sacct", "-n", "-P", "-X", "-j", job_id, "-o", "JobID,State"], check=False)
+def _listed_states(job_id: str, argv: Sequence[str]) -> dict[int, TaskState]:
+    """Task states from a client printing ``ID_TASK|STATE`` lines; none if it refuses."""
+    proc = _client(argv, check=False)
     if proc.returncode != 0:
         return {}
     states: dict[int, TaskState] = {}
@@ -290,6 +278,16 @@ def _from_sacct(job_id: str) -> dict[int, TaskState]:
         for task in _task_of(job_id, ident.strip()):
             states[task] = fold_state(state)
     return states
+
+
+def _from_squeue(job_id: str) -> dict[int, TaskState]:
+    # squeue refuses ("Invalid job id specified") once slurmctld has purged the job.
+    return _listed_states(job_id, ["squeue", "-h", "-r", "-t", "all", "-j", job_id, "-o", "%i|%T"])
+
+
+def _from_sacct(job_id: str) -> dict[int, TaskState]:
+    # Without an accounting database sacct refuses ("accounting storage is disabled").
+    return _listed_states(job_id, ["sacct", "-n", "-P", "-X", "-j", job_id, "-o", "JobID,State"])
 
 
 def jobcomp_file() -> Path | None:
