@@ -16,6 +16,9 @@ state_dir=/var/spool/slurmctld
 node_spool=/var/spool/slurmd
 jobcomp="$log_dir/jobcomp.txt"
 
+# `su` without `-` leaves root without the sbin directories the daemons live in.
+export PATH="$PATH:/usr/sbin:/sbin"
+
 fail() { echo "Error: ci/slurm/start.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (it starts munged, slurmctld and slurmd); rerun with sudo"
