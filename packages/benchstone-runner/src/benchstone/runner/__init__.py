@@ -13,19 +13,23 @@ from typing import TYPE_CHECKING, Any
 # Where each public name lives; a name is imported on first use (PEP 562), so a command
 # that only reads a manifest does not pay for psutil and the execution machinery.
 _LOCATIONS: dict[str, str] = {
-    "MAX_ARTIFACT_BYTES": "benchstone.runner._artifact",
-    "Sandbox": "benchstone.runner._sandbox",
-    "harness_paths": "benchstone.runner._sandbox",
-    "take_artifact": "benchstone.runner._artifact",
     "BenchmarkSpec": "benchstone.runner._manifest",
+    "Bundle": "benchstone.runner._bundle",
     "CorpusStatus": "benchstone.runner._corpus",
     "Execution": "benchstone.runner._execute",
     "Freshness": "benchstone.runner._fresh",
     "GitState": "benchstone.runner._git",
+    "MAX_ARTIFACT_BYTES": "benchstone.runner._artifact",
     "Manifest": "benchstone.runner._manifest",
     "ManifestError": "benchstone.runner._errors",
+    "Measurements": "benchstone.runner._bundle",
     "ProjectSpec": "benchstone.runner._manifest",
     "RunnerError": "benchstone.runner._errors",
+    "Sandbox": "benchstone.runner._sandbox",
+    "SlurmJob": "benchstone.runner._slurm",
+    "SlurmOptions": "benchstone.runner._slurm",
+    "TaskState": "benchstone.runner._slurm",
+    "cancel_slurm_job": "benchstone.runner._slurm",
     "check_corpus": "benchstone.runner._corpus",
     "check_freshness": "benchstone.runner._fresh",
     "child_environment": "benchstone.runner._execute",
@@ -33,16 +37,32 @@ _LOCATIONS: dict[str, str] = {
     "execute": "benchstone.runner._execute",
     "git_diff": "benchstone.runner._git",
     "git_state": "benchstone.runner._git",
+    "harness_paths": "benchstone.runner._sandbox",
+    "list_bundles": "benchstone.runner._bundle",
     "load_manifest": "benchstone.runner._manifest",
+    "new_nonce": "benchstone.runner._bundle",
     "pinned_target": "benchstone.runner._corpus",
+    "read_bundle": "benchstone.runner._bundle",
     "require_corpus": "benchstone.runner._corpus",
     "resolve_sha": "benchstone.runner._git",
+    "submit_array": "benchstone.runner._slurm",
+    "take_artifact": "benchstone.runner._artifact",
+    "task_states": "benchstone.runner._slurm",
     "tracked_digest": "benchstone.runner._fresh",
     "worktree": "benchstone.runner._git",
+    "write_bundle": "benchstone.runner._bundle",
 }
 
 if TYPE_CHECKING:
     from benchstone.runner._artifact import MAX_ARTIFACT_BYTES, take_artifact
+    from benchstone.runner._bundle import (
+        Bundle,
+        Measurements,
+        list_bundles,
+        new_nonce,
+        read_bundle,
+        write_bundle,
+    )
     from benchstone.runner._corpus import (
         CorpusStatus,
         check_corpus,
@@ -56,19 +76,33 @@ if TYPE_CHECKING:
     from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
     from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
     from benchstone.runner._sandbox import Sandbox, harness_paths
+    from benchstone.runner._slurm import (
+        SlurmJob,
+        SlurmOptions,
+        TaskState,
+        cancel_slurm_job,
+        submit_array,
+        task_states,
+    )
 
 __all__ = [
     "MAX_ARTIFACT_BYTES",
     "BenchmarkSpec",
+    "Bundle",
     "CorpusStatus",
     "Execution",
     "Freshness",
     "GitState",
     "Manifest",
     "ManifestError",
+    "Measurements",
     "ProjectSpec",
     "RunnerError",
     "Sandbox",
+    "SlurmJob",
+    "SlurmOptions",
+    "TaskState",
+    "cancel_slurm_job",
     "check_corpus",
     "check_freshness",
     "child_environment",
@@ -77,13 +111,19 @@ __all__ = [
     "git_diff",
     "git_state",
     "harness_paths",
+    "list_bundles",
     "load_manifest",
+    "new_nonce",
     "pinned_target",
+    "read_bundle",
     "require_corpus",
     "resolve_sha",
+    "submit_array",
     "take_artifact",
+    "task_states",
     "tracked_digest",
     "worktree",
+    "write_bundle",
 ]
 
 
