@@ -15,8 +15,8 @@ user, mount, pid and ipc namespaces (and a new network namespace when the benchm
 - everything else (the project, toolchains, the harness's own installation) stays as it
   is: importing ``benchstone.store`` inside is harmless once there is no store to open.
 
-Inside, a small reaper is pid 1 of the namespace: it starts the command and waits until
-the *last* process of the tree has exited, so a main process that exits at once while a
+Inside, a small reaper starts the command and waits until the *last* process of the
+namespace has exited, so a main process that exits at once while a
 detached child does the work cannot shorten the wall clock, and nothing outlives the run
 (when pid 1 exits, the kernel kills whatever is left in the namespace).
 """
@@ -27,7 +27,6 @@ import functools
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,23 +38,15 @@ LEVELS = ("auto", "bwrap", "none")
 ISOLATION_NAMESPACES = "namespaces"
 ISOLATION_NONE = "none"
 
-# pid 1 of the namespace: start the command, wait for every process that ends up
-# reparented here, exit with the command's status (128 + N for a signal, as a shell does).
-_REAPER = """\
-import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv("/bin/sh", ["/bin/sh", "-c", sys.argv[1]])
-code = 1
-while True:
-    try:
-        done, status = os.wait()
-    except ChildProcessError:
-        break
-    if done == pid:
-        code = os.waitstatus_to_exitcode(status)
-os._exit(code if code >= 0 else 128 - code)
-"""
+# The namespace's first process: run the command in a child shell, then wait until it
+# is the only process left beside bwrap's init (pid 1, which reaps orphans), and exit
+# with the command's status. Counting /proc entries with a glob forks nothing, so a run
+# that leaves no orphans pays no extra process; one that does is polled every 20 ms.
+_REAPER = (
+    '/bin/sh -c "$1"; status=$?; '
+    "while set -- /proc/[0-9]*; [ $# -gt 2 ]; do sleep 0.02; done; "
+    'exit "$status"'
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +91,6 @@ class Sandbox:
             "--unshare-pid",
             "--unshare-ipc",
             "--die-with-parent",
-            "--as-pid-1",
             "--dev-bind",
             "/",
             "/",
@@ -118,7 +108,7 @@ class Sandbox:
                 args += ["--tmpfs", str(path)]
             elif path.exists():
                 args += ["--ro-bind", "/dev/null", str(path)]
-        return [*args, "--", sys.executable, "-I", "-S", "-c", _REAPER, command]
+        return [*args, "--", "/bin/sh", "-c", _REAPER, "reaper", command]
 
 
 def harness_paths(home: Path) -> tuple[Path, ...]:
