@@ -38,6 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 TARGET_MS = 30.0
+SANDBOX_TARGET_MS = 15.0  # what sealing a repetition (bubblewrap) may add, issue 11
 # `:` and `printf` are shell builtins: the child is /bin/sh alone, doing almost nothing.
 NOOP_INVOCATION = ': {config_path}; printf \'{{"status": "ok", "metric": 1}}\' > {output_path}'
 
@@ -56,13 +57,14 @@ def git(root: Path, *args: str) -> None:
     )
 
 
-def make_project(root: Path) -> None:
+def make_project(root: Path, sandbox: str = "none") -> None:
     (root / "bench").mkdir(parents=True)
     (root / "bench" / "manifest.toml").write_text(
         "[project]\n"
-        'name = "overhead"\n'
+        f'name = "overhead-{sandbox}"\n'
         'language = "shell"\n'
         f"invocation = {json.dumps(NOOP_INVOCATION)}\n"
+        f'sandbox = "{sandbox}"\n'
         "\n[[benchmarks]]\n"
         'name = "noop"\n'
         'tier = "performance"\n'
@@ -115,23 +117,30 @@ def main() -> int:
         parser.error("--reps must be at least 2 and --rounds at least 1")
 
     with tempfile.TemporaryDirectory(prefix="benchstone-overhead-") as tmp:
-        root = Path(tmp) / "project"
-        make_project(root)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHSTONE_")}
         env["BENCHSTONE_HOME"] = str(Path(tmp) / "home")
-        bench(env, "register", str(root))
+        for level in ("none", "auto"):
+            root = Path(tmp) / f"project-{level}"
+            make_project(root, level)
+            bench(env, "register", str(root))
 
         cycles: list[float] = []
         children: list[float] = []
         totals: list[float] = []
         singles: list[float] = []
+        sealed: list[float] = []
         for _ in range(options.rounds):
-            elapsed, out = bench(env, "run", "overhead", "noop", "-n", str(options.reps), "--json")
+            elapsed, out = bench(
+                env, "run", "overhead-none", "noop", "-n", str(options.reps), "--json"
+            )
             totals.append(elapsed)
             cycle, child = per_repetition(json.loads(out)["runs"])
             cycles += cycle
             children += child
-            singles.append(bench(env, "run", "overhead", "noop", "-n", "1", "--json")[0])
+            singles.append(bench(env, "run", "overhead-none", "noop", "-n", "1", "--json")[0])
+            # The same no-op, sealed (sandbox = "auto"), in the same round.
+            _, out = bench(env, "run", "overhead-auto", "noop", "-n", str(options.reps), "--json")
+            sealed += per_repetition(json.loads(out)["runs"])[0]
 
     overheads = sorted(c - w for c, w in zip(cycles, children, strict=True))
     median = statistics.median(overheads)
@@ -163,7 +172,18 @@ def main() -> int:
         f"median harness overhead {ms(median)} ms (p90 {ms(p90)} ms), "
         f"target <= {TARGET_MS:.0f} ms: {verdict}"
     )
-    return 0 if verdict == "ok" else 1
+    cost = statistics.median(sealed) - statistics.median(cycles)
+    sealed_verdict = "ok" if cost <= SANDBOX_TARGET_MS / 1000 else "OVER TARGET"
+    print()
+    print("| cycle per repetition (ms)      | median |")
+    print("|--------------------------------|-------:|")
+    print(f'| sandbox = "none"              | {ms(statistics.median(cycles)):>6} |')
+    print(f'| sandbox = "auto" (bubblewrap) | {ms(statistics.median(sealed)):>6} |')
+    print(
+        f"sealing costs {ms(cost)} ms per repetition, target <= {SANDBOX_TARGET_MS:.0f} ms: "
+        f"{sealed_verdict}"
+    )
+    return 0 if verdict == sealed_verdict == "ok" else 1
 
 
 if __name__ == "__main__":

@@ -168,7 +168,8 @@ def _run_repetition(
     job_id: str | None,
 ) -> Run:
     started_at = _now()
-    workdir = Path(tempfile.mkdtemp(prefix="benchstone-run-"))
+    # Under the store: hidden from every other sealed repetition, mounted back for this one.
+    workdir = Path(tempfile.mkdtemp(prefix="run-", dir=_private_dir(store.paths.tmp)))
     try:
         config_path = workdir / "config.json"
         output_path = workdir / "result.json"
@@ -205,7 +206,7 @@ def _run_repetition(
             sandbox=Sandbox(
                 level=manifest.project.sandbox,
                 hidden=harness_paths(store.paths.home),
-                writable=(workdir, root),
+                writable=(workdir,),
                 network=manifest.project.network,
             ),
         )

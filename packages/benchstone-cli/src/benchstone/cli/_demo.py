@@ -75,6 +75,7 @@ def run_demo() -> int:
             _say(f"# a throwaway project at {root}, its store at {home}")
             _bench("register", str(root))
             _bench("baseline", "establish", PROJECT, BENCHMARK)
+            _say(f"# isolation of those repetitions: {_isolation()}")
             _say("\n# an improvement: COST_PER_ITEM 1.00 -> 0.95 (5% faster), committed")
             _commit_cost(root, 0.95, "faster inner loop")
             _bench("run", PROJECT, BENCHMARK)
@@ -99,6 +100,16 @@ def run_demo() -> int:
         f"{'' if as_expected else ' -- NOT the expected verdicts'}; temp dir removed"
     )
     return 0 if as_expected else 1
+
+
+def _isolation() -> str:
+    """The sandbox level the last repetition ran at, as its row records it."""
+    from benchstone import api
+
+    (last,) = api.history(PROJECT, BENCHMARK, limit=1)
+    if last.isolation == "namespaces":
+        return "namespaces (bubblewrap: own user, mount, pid and ipc namespaces; store hidden)"
+    return f"{last.isolation} (unsealed)"
 
 
 def _say(text: str) -> None:

@@ -11,7 +11,10 @@ user, mount, pid and ipc namespaces (and a new network namespace when the benchm
 - the store directory and every other harness path are covered by empty tmpfs mounts,
   wherever they live (under ``/tmp``, ``$HOME`` or the project);
 - ``/proc`` is the namespace's own: no harness process is visible;
-- ``/tmp`` is private, apart from the run directory and the project tree;
+- the repetition's run directory lives under the store's ``tmp/`` and is the only part
+  of it mounted back, so no other run's config, result or artifact is reachable (``/tmp``
+  itself is the host's: a benchmark may use it as scratch space, and nothing of the
+  harness is kept there);
 - everything else (the project, toolchains, the harness's own installation) stays as it
   is: importing ``benchstone.store`` inside is harmless once there is no store to open.
 
@@ -55,7 +58,7 @@ class Sandbox:
 
     level: str = "auto"  # manifest key `sandbox`
     hidden: tuple[Path, ...] = ()  # the store and other harness paths
-    writable: tuple[Path, ...] = ()  # the run dir and the project tree (kept under /tmp)
+    writable: tuple[Path, ...] = ()  # the run dir (under the hidden store), mounted back
     network: bool = True
 
     def __post_init__(self) -> None:
@@ -96,18 +99,18 @@ class Sandbox:
             "/",
             "--proc",
             "/proc",
-            "--tmpfs",
-            "/tmp",
         ]
         if not self.network:
             args.append("--unshare-net")
-        for path in _outermost(self.writable):
-            args += ["--bind", str(path), str(path)]
         for path in _outermost(self.hidden):
             if path.is_dir():
                 args += ["--tmpfs", str(path)]
             elif path.exists():
                 args += ["--ro-bind", "/dev/null", str(path)]
+        # After the hiding: the run directory lives under the (hidden) store, and only this
+        # repetition's own directory is mounted back.
+        for path in _outermost(self.writable):
+            args += ["--bind", str(path), str(path)]
         return [*args, "--", "/bin/sh", "-c", _REAPER, "reaper", command]
 
 
