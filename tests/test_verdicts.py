@@ -297,4 +297,4 @@ deterministic = true
     assert bench("run", "determ", "exact").code == 0
     text, document = _evaluate(bench, "determ", "exact")
     assert text.code == 1 and document["kind"] == "REJECT"
-    assert document["reason"].startswith("no difference")
+    assert document["reason"].startswith("no significant improvement (no difference)")
