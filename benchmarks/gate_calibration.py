@@ -16,6 +16,11 @@ Stdlib only (``random.Random`` with a fixed seed per cell, so the table is repro
 whatever the worker count). Needs benchstone-gates installed. Prints one markdown table.
 
     python benchmarks/gate_calibration.py [--trials 20000] [--workers 2]
+    python benchmarks/gate_calibration.py --sequential [--trials 4000]
+
+``--sequential`` instead calibrates ``bench run --until-decided``: the whole
+group-sequential procedure (``sequential_plan`` + ``compare_stage``, pairs added stage by
+stage until PROMOTE, REJECT or the budget) on A/A data and at real 10 % and 25 % changes.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from benchstone.gates import compare
+from benchstone.gates import compare, compare_stage, sequential_plan
+from benchstone.gates._beta import betainc
 from benchstone.gates._normal import norm_sf
 from benchstone.gates._student_t import t_isf
 
@@ -243,13 +249,126 @@ def build_table(results: dict[tuple[str, int], dict[tuple[str, str], float]]) ->
     return lines
 
 
+SEQUENTIAL_MAX_PAIRS = 20
+SEQUENTIAL_MIN_PAIRS = 4
+SEQUENTIAL_BATCH = 4
+SEQUENTIAL_EFFECTS = (0.10, 0.25)  # relative improvements of the mean
+
+
+def _sequential_draw(noise: str, rng, improvement: float) -> tuple[float, float]:
+    """One side-by-side pair of a minimize-metric centred near 1 (cv ~0.5 for lognormal
+    and pareto, 0.2 for normal); the candidate is ``improvement`` faster."""
+    if noise == "normal":
+        base, cand = rng.gauss(1.0, 0.2), rng.gauss(1.0, 0.2)
+    elif noise == "lognormal":
+        base, cand = rng.lognormvariate(0.0, 0.5), rng.lognormvariate(0.0, 0.5)
+    else:
+        base, cand = rng.paretovariate(3.0), rng.paretovariate(3.0)
+    return base, cand * (1.0 - improvement)
+
+
+def sequential_trial(policy: str, noise: str, rng, improvement: float) -> tuple[str, int]:
+    """One --until-decided procedure: (final kind, pairs used)."""
+    plan = sequential_plan(
+        threshold=THRESHOLD,
+        max_pairs=SEQUENTIAL_MAX_PAIRS,
+        min_pairs=SEQUENTIAL_MIN_PAIRS,
+        batch=SEQUENTIAL_BATCH,
+    )
+    base: list[float] = []
+    cand: list[float] = []
+    for stage, pairs in enumerate(plan.stage_pairs, start=1):
+        while len(base) < pairs:
+            b, c = _sequential_draw(noise, rng, improvement)
+            base.append(b)
+            cand.append(c)
+        verdict = compare_stage(
+            base, cand, plan=plan, stage=stage, direction="minimize", policy=policy
+        )
+        if verdict.kind != "NEEDS_MORE_DATA":
+            return verdict.kind, pairs
+    return "NEEDS_MORE_DATA", plan.max_pairs
+
+
+def clopper_pearson(hits: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial interval, by bisection on the regularized incomplete beta."""
+
+    def quantile(q: float, a: float, b: float) -> float:
+        low, high = 0.0, 1.0
+        for _ in range(60):
+            mid = (low + high) / 2.0
+            low, high = (mid, high) if betainc(a, b, mid) < q else (low, mid)
+        return (low + high) / 2.0
+
+    tail = (1.0 - level) / 2.0
+    lower = 0.0 if hits == 0 else quantile(tail, hits, trials - hits + 1)
+    upper = 1.0 if hits == trials else quantile(1.0 - tail, hits + 1, trials - hits)
+    return lower, upper
+
+
+def sequential_cell(cell: tuple[str, str, int]) -> list[str]:
+    import random
+
+    policy, noise, trials = cell
+    rng = random.Random(f"{SEED}-sequential-{policy}-{noise}")
+    aa = [sequential_trial(policy, noise, rng, 0.0) for _ in range(trials)]
+    promotes = sum(kind == "PROMOTE" for kind, _ in aa)
+    low, high = clopper_pearson(promotes, trials)
+    mean_pairs = sum(pairs for _, pairs in aa) / trials
+    power = []
+    for effect in SEQUENTIAL_EFFECTS:
+        runs = [sequential_trial(policy, noise, rng, effect) for _ in range(trials // 4)]
+        hits = sum(kind == "PROMOTE" for kind, _ in runs)
+        pairs = sum(n for _, n in runs) / len(runs)
+        power.append(f"{hits / len(runs):.3f} ({pairs:.1f} pairs)")
+    ok = low <= ALPHA
+    return [
+        policy,
+        noise,
+        f"{ALPHA:.4f}",
+        f"{promotes / trials:.4f} [{low:.4f}, {high:.4f}]",
+        f"{mean_pairs:.1f}",
+        *power,
+        "yes" if ok else "**no**",
+    ]
+
+
+def sequential_main(trials: int, workers: int) -> int:
+    started = time.perf_counter()
+    cells = [(policy, noise, trials) for policy in POLICIES for noise in NOISES]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        rows = list(pool.map(sequential_cell, cells))
+    elapsed = time.perf_counter() - started
+    print(
+        f"Sequential (--until-decided) calibration: {trials} A/A procedures per row "
+        f"({trials // 4} per effect), stages at {SEQUENTIAL_MIN_PAIRS}, "
+        f"{SEQUENTIAL_MIN_PAIRS + SEQUENTIAL_BATCH}, ... {SEQUENTIAL_MAX_PAIRS} pairs, "
+        f"threshold {THRESHOLD:g}, seed {SEED}, {elapsed:.0f} s."
+    )
+    print()
+    header = [
+        "policy", "noise", "nominal alpha", "false PROMOTE [95% CP]", "mean pairs (A/A)",
+        "power at 10%", "power at 25%", "<= alpha",
+    ]  # fmt: skip
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0 if all(row[-1] == "yes" for row in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20_000, help="trials per cell and measure")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--sequential", action="store_true", help="calibrate the --until-decided procedure"
+    )
     args = parser.parse_args(argv)
     if args.trials < 1 or args.workers < 1:
         parser.error("--trials and --workers must be >= 1")
+    if args.sequential:
+        return sequential_main(args.trials, args.workers)
     started = time.perf_counter()
     cells = [Cell(noise, n, args.trials) for noise in NOISES for n in SIZES]
     # Biggest cells first, so the two workers finish together.

@@ -134,7 +134,7 @@ def test_no_baseline_needs_more_data_promote_and_reject(bench, make_python_proje
     assert text.lines[0].startswith("verdict: REJECT  sigma z=-")
     assert gate["statistic"] < 0 and gate["effect"] < 0 and gate["p_value"] > gate["alpha"]
     assert document["baseline_sha"] == faster and document["candidate_sha"] == slower
-    assert document["reason"].startswith("no significant improvement")
+    assert document["reason"].startswith("significantly worse") and document["worse"] is True
     _assert_numbers_printed(text, document)
 
 
@@ -257,7 +257,9 @@ min_effect = 0.05
         assert big_gain["gate"][key] == any_gain["gate"][key], key
     assert big_gain["gate"]["p_value"] <= big_gain["gate"]["alpha"]  # significant...
     assert 0.01 < big_gain["gate"]["effect"] < 0.05  # ...but about 2%, under 5%
-    assert big_gain["reason"].startswith("significant but below min_effect")
+    assert big_gain["reason"].startswith(
+        "no significant improvement (significant but below min_effect)"
+    )
     assert "< min_effect 5.00%" in big_gain["reason"]
     _assert_numbers_printed(text, big_gain)
 
@@ -297,4 +299,4 @@ deterministic = true
     assert bench("run", "determ", "exact").code == 0
     text, document = _evaluate(bench, "determ", "exact")
     assert text.code == 1 and document["kind"] == "REJECT"
-    assert document["reason"].startswith("no difference")
+    assert document["reason"].startswith("no significant improvement (no difference)")

@@ -307,7 +307,7 @@ def test_baseline_centre_zero_leaves_the_effect_undefined() -> None:
 def test_identical_constant_sides_are_no_difference(policy: str) -> None:
     verdict = compare([5.0, 5.0, 5.0], [5.0, 5.0], direction="minimize", policy=policy)
     assert verdict.kind == "REJECT"
-    assert verdict.reason.startswith("no difference")
+    assert verdict.reason.startswith("no significant improvement (no difference)")
     assert verdict.effect == 0.0
 
 
@@ -373,7 +373,7 @@ def test_verdict_to_dict_is_json_ready_and_complete() -> None:
     assert list(data) == [
         "kind", "reason", "policy", "direction", "statistic", "threshold",
         "nominal_threshold", "p_value", "alpha", "effect", "effect_ci", "look",
-        "baseline", "candidate", "reference_digest", "candidate_digest",
+        "baseline", "candidate", "reference_digest", "candidate_digest", "worse",
     ]  # fmt: skip
     text = json.dumps(data, allow_nan=False)
     back = json.loads(text)

@@ -8,6 +8,7 @@ from ._artifact import check_artifact
 from ._compare import compare
 from ._errors import GateError
 from ._options import DIRECTIONS, POLICIES
+from ._sequential import SequentialPlan, compare_stage, sequential_plan
 from ._summary import Summary
 from ._verdict import VERDICT_KINDS, Verdict
 
@@ -16,8 +17,11 @@ __all__ = [
     "POLICIES",
     "VERDICT_KINDS",
     "GateError",
+    "SequentialPlan",
     "Summary",
     "Verdict",
     "check_artifact",
     "compare",
+    "compare_stage",
+    "sequential_plan",
 ]

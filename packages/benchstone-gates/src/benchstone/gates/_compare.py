@@ -20,7 +20,7 @@ from ._options import check_options
 from ._rank import rank_evidence
 from ._samples import as_values, common_exponent, is_constant, median, scaled
 from ._summary import Summary
-from ._text import number, percent, probability, runs
+from ._text import NO_GAIN, WORSE, number, percent, probability, runs
 from ._verdict import Verdict
 from ._welch import sigma_evidence
 from ._zscale import alpha_at_look, threshold_at_look
@@ -116,7 +116,7 @@ def _constant_verdict(
     if shift == 0.0:
         return context.verdict(
             "REJECT",
-            f"no difference: every baseline and candidate run is {number(base_value)}",
+            f"{NO_GAIN} (no difference): every baseline and candidate run is {number(base_value)}",
             effect=effect,
             effect_ci=interval,
         )
@@ -131,11 +131,15 @@ def _constant_verdict(
     if better and meets_min_effect(effect, min_effect):
         kind, lead = "PROMOTE", "certainly better"
     elif better:
-        kind, lead = "REJECT", "better but below min_effect"
+        kind, lead = "REJECT", f"{NO_GAIN} (better but below min_effect)"
     else:
-        kind, lead = "REJECT", "certainly not better"
+        kind, lead = "REJECT", f"{WORSE} (certainly: no noise to explain it)"
     return context.verdict(
-        kind, f"{lead}: {facts}{_attach(clause)}", effect=effect, effect_ci=interval
+        kind,
+        f"{lead}: {facts}{_attach(clause)}",
+        effect=effect,
+        effect_ci=interval,
+        worse=not better,
     )
 
 
@@ -172,13 +176,23 @@ def _stochastic_verdict(context: Context, evidence: Evidence, *, min_effect: flo
     alpha, z_k = context.alpha, context.threshold
     assert alpha is not None and z_k is not None
     significant = evidence.p_value <= alpha
+    # The regression tail of the same test at the same alpha: with the PROMOTE tail it
+    # makes the two-sided test whose each side is alpha (both cannot hold for alpha < 1/2).
+    worse = evidence.p_lower <= alpha
     effect = relative(evidence.shift, evidence.centre)
     interval = relative_interval(evidence.shift_ci, evidence.centre)
-    test_text = (
-        f"{evidence.test}, one-sided p={probability(evidence.p_value)} "
-        f"{'<=' if significant else '>'} alpha {probability(alpha)} "
-        f"(z={evidence.statistic:+.2f} vs {z_k:.2f} at look {context.look})"
-    )
+    if worse:
+        test_text = (
+            f"{evidence.test}, regression-side p={probability(evidence.p_lower)} "
+            f"<= alpha {probability(alpha)} "
+            f"(z={evidence.statistic:+.2f} vs -{z_k:.2f} at look {context.look})"
+        )
+    else:
+        test_text = (
+            f"{evidence.test}, one-sided p={probability(evidence.p_value)} "
+            f"{'<=' if significant else '>'} alpha {probability(alpha)} "
+            f"(z={evidence.statistic:+.2f} vs {z_k:.2f} at look {context.look})"
+        )
     effect_text = ""
     if effect is not None:
         effect_text = f"effect {percent(effect)}"
@@ -190,11 +204,13 @@ def _stochastic_verdict(context: Context, evidence: Evidence, *, min_effect: flo
     if significant and meets_min_effect(effect, min_effect):
         kind, lead = "PROMOTE", "candidate is better"
     elif significant and effect is None:
-        kind, lead = "REJECT", "significant but of undefined size"
+        kind, lead = "REJECT", f"{NO_GAIN} (significant but of undefined size)"
     elif significant:
-        kind, lead = "REJECT", "significant but below min_effect"
+        kind, lead = "REJECT", f"{NO_GAIN} (significant but below min_effect)"
+    elif worse:
+        kind, lead = "REJECT", WORSE
     else:
-        kind, lead = "REJECT", "no significant improvement"
+        kind, lead = "REJECT", NO_GAIN
     return context.verdict(
         kind,
         f"{lead}: {test_text}; {effect_text}",
@@ -202,4 +218,5 @@ def _stochastic_verdict(context: Context, evidence: Evidence, *, min_effect: flo
         p_value=evidence.p_value,
         effect=effect,
         effect_ci=interval,
+        worse=worse,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ._context import Context
 from ._effect import meets_min_effect, min_effect_clause, relative
 from ._samples import is_constant, mean
-from ._text import number, percent
+from ._text import NO_GAIN, WORSE, number, percent
 from ._verdict import Verdict
 
 
@@ -45,14 +45,19 @@ def deterministic_verdict(
         facts = f"candidate {number(cand[0])} against baseline {number(base[0])}"
     clause = min_effect_clause(low, min_effect, "value")
     size = f", a change of {percent(low)}" if low is not None else ""
+    # Worse mirrors better: even the candidate's best run loses to the baseline's worst,
+    # by at least min_effect.
+    worse = best_pair < 0.0 and (min_effect == 0.0 or (high is not None and -high >= min_effect))
     if worst_pair > 0.0 and meets_min_effect(low, min_effect):
         kind, lead = "PROMOTE", "strictly better"
     elif worst_pair > 0.0:
-        kind, lead = "REJECT", "better but not by min_effect"
+        kind, lead = "REJECT", f"{NO_GAIN} (better but not by min_effect)"
     elif worst_pair == 0.0 and best_pair == 0.0:
-        kind, lead = "REJECT", "no difference"
+        kind, lead = "REJECT", f"{NO_GAIN} (no difference)"
+    elif worse:
+        kind, lead = "REJECT", f"{WORSE} (strictly worse)"
     else:
-        kind, lead = "REJECT", "not strictly better"
+        kind, lead = "REJECT", f"{NO_GAIN} (not strictly better)"
     if clause and not clause.startswith(" "):
         clause = f"; {clause}"
     return context.verdict(
@@ -60,4 +65,5 @@ def deterministic_verdict(
         f"{lead} ({context.direction}): {facts}{size}{clause}",
         effect=effect,
         effect_ci=interval,
+        worse=worse,
     )

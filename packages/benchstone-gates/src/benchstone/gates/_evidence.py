@@ -14,6 +14,7 @@ class Evidence:
     """
 
     p_value: float  # one-sided, for "the candidate is better"
+    p_lower: float  # one-sided, for "the candidate is worse" (the regression tail)
     statistic: float  # equivalent normal z, + = better
     shift: float
     shift_ci: tuple[float, float] | None

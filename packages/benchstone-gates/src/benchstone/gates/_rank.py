@@ -20,6 +20,7 @@ def rank_evidence(baseline: list[float], candidate: list[float], alpha: float) -
     pairs = len(baseline) * len(candidate)
     return Evidence(
         p_value=test.p_upper,
+        p_lower=test.p_lower,
         statistic=equivalent_z(test.p_upper, test.p_lower),
         shift=shift,
         shift_ci=interval,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+WORSE = "significantly worse"  # how every REJECT of a regression begins
+NO_GAIN = "no significant improvement"  # how every other REJECT begins
+
 
 def runs(count: int) -> str:
     return f"{count} run" if count == 1 else f"{count} runs"

@@ -27,7 +27,10 @@ class Verdict:
     ``statistic`` is an equivalent normal z signed so that + means improvement, and
     ``threshold`` the z it had to reach at this look; ``nominal_threshold`` is the
     manifest's value (the look-1 threshold). ``effect`` is the relative change of the
-    centre (+ = better) and ``effect_ci`` its interval at the gate's level.
+    centre (+ = better) and ``effect_ci`` its interval at the gate's level. ``worse`` is
+    True only on a REJECT whose candidate is significantly worse (the regression tail of
+    the same test at the same alpha); a REJECT with ``worse`` False is merely "no
+    significant improvement".
     """
 
     kind: str
@@ -46,6 +49,7 @@ class Verdict:
     candidate: Summary | None = None
     reference_digest: str | None = None
     candidate_digest: str | None = None
+    worse: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in VERDICT_KINDS:
@@ -73,4 +77,5 @@ class Verdict:
             "candidate": self.candidate.to_dict() if self.candidate is not None else None,
             "reference_digest": self.reference_digest,
             "candidate_digest": self.candidate_digest,
+            "worse": self.worse,
         }

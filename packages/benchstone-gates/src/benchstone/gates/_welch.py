@@ -41,6 +41,7 @@ def sigma_evidence(baseline: list[float], candidate: list[float], alpha: float) 
     half_width = t_isf(alpha, df) * se
     return Evidence(
         p_value=p_upper,
+        p_lower=p_lower,
         statistic=equivalent_z(p_upper, p_lower),
         shift=shift,
         shift_ci=(shift - half_width, shift + half_width),
