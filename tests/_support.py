@@ -215,3 +215,19 @@ corpus_hash = "{digest}"
 corpus_type = "{corpus_type}"
 """,
     )
+
+
+def live_processes_in(root: Path) -> list[int]:
+    """Host pids of live (non-zombie) processes whose working directory is under ``root``.
+
+    A sealed repetition's processes have pids of their own namespace, so a pid the runner
+    wrote down says nothing on the host; their working directory does.
+    """
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cwd", "status"]):
+        cwd = proc.info["cwd"]
+        if cwd and Path(cwd).is_relative_to(root) and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc.pid)
+    return found

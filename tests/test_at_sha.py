@@ -16,9 +16,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
-from _support import PROTOCOL_ARGS, Result, bench_command, commit_all, git
+from _support import (
+    PROTOCOL_ARGS,
+    Result,
+    bench_command,
+    commit_all,
+    git,
+    live_processes_in,
+)
 
 DEADLINE = 60.0
 
@@ -225,12 +231,7 @@ def test_ctrl_c_removes_the_worktree_and_ends_the_run(
     assert proc.returncode == 130, err
     assert "Error: interrupted" in err
     ((path, _runner_pid),) = project.ran_in()  # a pid of the sandbox's own namespace
-    survivors = [
-        p
-        for p in psutil.process_iter(["cwd", "status"])
-        if p.info["cwd"] == path and p.info["status"] != psutil.STATUS_ZOMBIE
-    ]
-    assert survivors == []
+    assert live_processes_in(Path(path)) == []
     _assert_no_leftovers(project)
     (job,) = json.loads(run_bench("status", "--all", "--json").out)["jobs"]
     assert (job["state"], job["message"]) == ("failed", "interrupted (Ctrl-C)")
