@@ -57,9 +57,8 @@ def work_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return binary
 
 
-def _count(tmp_path: Path, command: str, tag: str) -> int:
-    out_dir = tmp_path / f"cg-{tag}"
-    out_dir.mkdir()
+def _run(tmp_path: Path, command: str, out_dir: Path) -> str | None:
+    """Run ``command`` under cachegrind through the real ``execute``; its failure line."""
     result = execute(
         instrument(command, out_dir),
         cwd=tmp_path,
@@ -68,7 +67,13 @@ def _count(tmp_path: Path, command: str, tag: str) -> int:
         stdout_log=out_dir / "stdout.log",
         stderr_log=out_dir / "stderr.log",
     )
-    assert result.failure is None, (out_dir / "stderr.log").read_text()
+    return result.failure
+
+
+def _count(tmp_path: Path, command: str, tag: str) -> int:
+    out_dir = tmp_path / f"cg-{tag}"
+    out_dir.mkdir()
+    assert _run(tmp_path, command, out_dir) is None, (out_dir / "stderr.log").read_text()
     return total_instructions(out_dir)
 
 
@@ -111,15 +116,7 @@ def test_shell_syntax_in_the_command_keeps_its_meaning(work_binary: Path, tmp_pa
     out_dir.mkdir()
     marker = tmp_path / "it ran"
     command = f"{work_binary} 1000 | cat && echo 'a b' > '{marker}'"
-    result = execute(
-        instrument(command, out_dir),
-        cwd=tmp_path,
-        env=dict(os.environ),
-        timeout=60,
-        stdout_log=out_dir / "stdout.log",
-        stderr_log=out_dir / "stderr.log",
-    )
-    assert result.failure is None
+    assert _run(tmp_path, command, out_dir) is None
     assert marker.read_text() == "a b\n"
     # sh, work, cat and echo's sh: at least the shell, the program and cat left a file each.
     assert len(list(out_dir.glob("cachegrind.out.*"))) >= 3
