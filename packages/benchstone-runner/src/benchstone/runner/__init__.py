@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 _LOCATIONS: dict[str, str] = {
     "BenchmarkSpec": "benchstone.runner._manifest",
     "Bundle": "benchstone.runner._bundle",
+    "Check": "benchstone.runner._doctor",
     "CorpusStatus": "benchstone.runner._corpus",
+    "DoctorReport": "benchstone.runner._doctor",
     "Execution": "benchstone.runner._execute",
+    "Fingerprint": "benchstone.runner._fingerprint",
     "Freshness": "benchstone.runner._fresh",
     "GitState": "benchstone.runner._git",
     "MAX_ARTIFACT_BYTES": "benchstone.runner._artifact",
@@ -29,31 +32,42 @@ _LOCATIONS: dict[str, str] = {
     "SlurmJob": "benchstone.runner._slurm",
     "SlurmOptions": "benchstone.runner._slurm",
     "TaskState": "benchstone.runner._slurm",
+    "available_cpus": "benchstone.runner._affinity",
     "cancel_slurm_job": "benchstone.runner._slurm",
     "check_corpus": "benchstone.runner._corpus",
     "check_freshness": "benchstone.runner._fresh",
     "child_environment": "benchstone.runner._execute",
     "corpus_root": "benchstone.runner._corpus",
+    "doctor": "benchstone.runner._doctor",
     "execute": "benchstone.runner._execute",
     "git_diff": "benchstone.runner._git",
     "git_state": "benchstone.runner._git",
     "harness_paths": "benchstone.runner._sandbox",
+    "host_fingerprint": "benchstone.runner._fingerprint",
+    "identity_difference": "benchstone.runner._fingerprint",
+    "identity_digest": "benchstone.runner._fingerprint",
+    "instrument": "benchstone.runner._instructions",
     "list_bundles": "benchstone.runner._bundle",
     "load_manifest": "benchstone.runner._manifest",
     "new_nonce": "benchstone.runner._bundle",
+    "pin_to": "benchstone.runner._affinity",
     "pinned_target": "benchstone.runner._corpus",
     "read_bundle": "benchstone.runner._bundle",
     "require_corpus": "benchstone.runner._corpus",
+    "require_valgrind": "benchstone.runner._instructions",
     "resolve_sha": "benchstone.runner._git",
     "submit_array": "benchstone.runner._slurm",
     "take_artifact": "benchstone.runner._artifact",
     "task_states": "benchstone.runner._slurm",
+    "total_instructions": "benchstone.runner._instructions",
     "tracked_digest": "benchstone.runner._fresh",
+    "validate_affinity": "benchstone.runner._affinity",
     "worktree": "benchstone.runner._git",
     "write_bundle": "benchstone.runner._bundle",
 }
 
 if TYPE_CHECKING:
+    from benchstone.runner._affinity import available_cpus, pin_to, validate_affinity
     from benchstone.runner._artifact import MAX_ARTIFACT_BYTES, take_artifact
     from benchstone.runner._bundle import (
         Bundle,
@@ -70,10 +84,18 @@ if TYPE_CHECKING:
         pinned_target,
         require_corpus,
     )
+    from benchstone.runner._doctor import Check, DoctorReport, doctor
     from benchstone.runner._errors import ManifestError, RunnerError
     from benchstone.runner._execute import Execution, child_environment, execute
+    from benchstone.runner._fingerprint import (
+        Fingerprint,
+        host_fingerprint,
+        identity_difference,
+        identity_digest,
+    )
     from benchstone.runner._fresh import Freshness, check_freshness, tracked_digest
     from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
+    from benchstone.runner._instructions import instrument, require_valgrind, total_instructions
     from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
     from benchstone.runner._sandbox import Sandbox, harness_paths
     from benchstone.runner._slurm import (
@@ -89,8 +111,11 @@ __all__ = [
     "MAX_ARTIFACT_BYTES",
     "BenchmarkSpec",
     "Bundle",
+    "Check",
     "CorpusStatus",
+    "DoctorReport",
     "Execution",
+    "Fingerprint",
     "Freshness",
     "GitState",
     "Manifest",
@@ -102,26 +127,36 @@ __all__ = [
     "SlurmJob",
     "SlurmOptions",
     "TaskState",
+    "available_cpus",
     "cancel_slurm_job",
     "check_corpus",
     "check_freshness",
     "child_environment",
     "corpus_root",
+    "doctor",
     "execute",
     "git_diff",
     "git_state",
     "harness_paths",
+    "host_fingerprint",
+    "identity_difference",
+    "identity_digest",
+    "instrument",
     "list_bundles",
     "load_manifest",
     "new_nonce",
+    "pin_to",
     "pinned_target",
     "read_bundle",
     "require_corpus",
+    "require_valgrind",
     "resolve_sha",
     "submit_array",
     "take_artifact",
     "task_states",
+    "total_instructions",
     "tracked_digest",
+    "validate_affinity",
     "worktree",
     "write_bundle",
 ]
