@@ -37,8 +37,12 @@ from benchstone.runner import (
     git_diff,
     git_state,
     harness_paths,
+    host_fingerprint,
+    instrument,
     require_corpus,
+    require_valgrind,
     take_artifact,
+    total_instructions,
     tracked_digest,
 )
 from benchstone.store import NewRun, Run, Store
@@ -196,6 +200,13 @@ def _run_repetition(
         stem = f"{started_at.replace(':', '').replace('-', '')}-rep{index}-{os.getpid()}"
         stdout_log = logs / f"{stem}.stdout.log"
         stderr_log = logs / f"{stem}.stderr.log"
+        counting = spec.metric_source == "instructions"
+        if counting:
+            require_valgrind()
+            counts = workdir / "cachegrind"
+            counts.mkdir(mode=0o700)
+            command = instrument(command, counts)
+        fingerprint = host_fingerprint()
         execution = execute(
             command,
             cwd=root,
@@ -211,6 +222,12 @@ def _run_repetition(
             ),
         )
         outcome = _interpret(execution, output_path, spec)
+        instructions = None
+        if counting and outcome.status == "ok":
+            try:
+                instructions = total_instructions(counts)
+            except RunnerError as exc:
+                outcome = _Outcome.error(str(exc), outcome.result)
         artifact_digest = None
         if outcome.status == "ok" and artifact_path is not None:
             try:
@@ -251,6 +268,10 @@ def _run_repetition(
             finished_at=_now(),
             job_id=job_id,
             isolation=execution.isolation,
+            instructions=instructions,
+            host_identity=fingerprint.identity_digest,
+            fingerprint=fingerprint.to_dict(),
+            executor="local",
         )
         return store.append_run(_with_gated_metric(row, spec.metric_source))
     finally:
