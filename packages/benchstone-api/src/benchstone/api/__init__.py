@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 # called in tight agent loops, and each command needs only its own corner of the library
 # (PEP 562 module __getattr__ loads a name on first use).
 _LOCATIONS: dict[str, str] = {
+    "doctor": "benchstone.api._doctor",
     "ApiError": "benchstone.api._errors",
     "BackgroundDispatch": "benchstone.api._jobs",
     "BenchmarkInfo": "benchstone.api._types",
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from benchstone.api._audit import StoreAudit, TableAudit, verify_store
     from benchstone.api._corpus import CorpusPin, pin_corpus, verify_corpus
     from benchstone.api._dispatch import establish_baseline, run
+    from benchstone.api._doctor import doctor
     from benchstone.api._errors import ApiError, PromotionRefused
     from benchstone.api._evaluate import evaluate, promote
     from benchstone.api._exit_codes import VERDICT_EXIT_CODES, exit_code_for
@@ -106,6 +108,7 @@ __all__ = [
     "Verdict",
     "baseline",
     "baseline_history",
+    "doctor",
     "establish_baseline",
     "evaluate",
     "exit_code_for",

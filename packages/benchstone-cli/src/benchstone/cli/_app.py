@@ -403,6 +403,7 @@ def demo() -> int:
 # of click commands (or groups) to add to `bench`.
 COMMAND_MODULES: tuple[str, ...] = (
     "benchstone.cli._cmd_corpus",
+    "benchstone.cli._cmd_doctor",
     "benchstone.cli._cmd_init",
     "benchstone.cli._cmd_references",
     "benchstone.cli._cmd_status",

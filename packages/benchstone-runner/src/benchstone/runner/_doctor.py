@@ -3,8 +3,8 @@
 Why: a gate's false-PROMOTE rate is calibrated for independent repetitions, and a host
 with a ``powersave`` governor, turbo boost, busy neighbours or no isolated CPUs breaks that
 quietly. pyperf's ``system check`` is the anchor for what to look at; the advice here also
-names benchstone's own remedies (``measurement = "side_by_side"``, ``metric_source =
-"instructions"``, ``cpu_affinity``) because on a shared CI host they are the ones that work
+names benchstone's own remedies (``metric_source = "instructions"``, pinning with
+``taskset``) because on a shared CI host they are the ones that work
 without root. Every file is read defensively: missing in a container means ``unknown``,
 never an exception. The short calibration loop is the ground truth the settings only
 predict: its relative spread is what a timing on this host will wobble by.
@@ -31,7 +31,7 @@ SPREAD_WARN = 0.03
 LOAD_WARN = 0.5
 _CALIBRATION_ROUNDS = 20
 _CALIBRATION_SECONDS = 0.005
-_SIDE_BY_SIDE = 'measurement = "side_by_side" (or metric_source = "instructions")'
+_SIDE_BY_SIDE = 'metric_source = "instructions" (immune to neighbours)'
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def load_check(load_one: float | None, usable: int) -> Check:
             "load average",
             value,
             "warn",
-            f"neighbours are busy; wait for quiet, pin with cpu_affinity, or use {_SIDE_BY_SIDE}",
+            f"neighbours are busy; wait for quiet, pin with taskset, or use {_SIDE_BY_SIDE}",
         )
     return Check("load average", value, "ok")
 
@@ -199,9 +199,9 @@ def isolated_check(root: Path) -> Check:
             value,
             "warn",
             "no CPU is kept free of other work; boot with isolcpus=N nohz_full=N rcu_nocbs=N "
-            "and set cpu_affinity = [N]",
+            "and pin runs there with taskset -c N",
         )
-    return Check("isolated cpus", value, "ok", f"set cpu_affinity to CPUs in {isolated}")
+    return Check("isolated cpus", value, "ok", f"pin runs with taskset to CPUs in {isolated}")
 
 
 def tool_check(program: str, package: str, needed_for: str) -> Check:
@@ -229,7 +229,7 @@ def spread_check(name: str, samples: Sequence[float]) -> Check:
             value,
             "warn",
             "timings here wobble more than the changes worth gating; use "
-            f"{_SIDE_BY_SIDE}, more repetitions, or cpu_affinity",
+            f"{_SIDE_BY_SIDE}, more repetitions, or taskset",
         )
     return Check(name, value, "ok")
 
