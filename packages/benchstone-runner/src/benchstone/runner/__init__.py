@@ -57,6 +57,7 @@ _LOCATIONS: dict[str, str] = {
     "require_valgrind": "benchstone.runner._instructions",
     "resolve_sha": "benchstone.runner._git",
     "submit_array": "benchstone.runner._slurm",
+    "seal_environment": "benchstone.runner._execute",
     "take_artifact": "benchstone.runner._artifact",
     "task_states": "benchstone.runner._slurm",
     "total_instructions": "benchstone.runner._instructions",
@@ -86,7 +87,7 @@ if TYPE_CHECKING:
     )
     from benchstone.runner._doctor import Check, DoctorReport, doctor
     from benchstone.runner._errors import ManifestError, RunnerError
-    from benchstone.runner._execute import Execution, child_environment, execute
+    from benchstone.runner._execute import Execution, child_environment, execute, seal_environment
     from benchstone.runner._fingerprint import (
         Fingerprint,
         host_fingerprint,
@@ -151,6 +152,7 @@ __all__ = [
     "require_corpus",
     "require_valgrind",
     "resolve_sha",
+    "seal_environment",
     "submit_array",
     "take_artifact",
     "task_states",

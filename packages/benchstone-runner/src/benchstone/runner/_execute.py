@@ -32,7 +32,7 @@ from benchstone.runner._proc_tree import (
     maxrss_bytes,
     subreaper,
 )
-from benchstone.runner._sandbox import Sandbox
+from benchstone.runner._sandbox import ISOLATION_LANDLOCK, Sandbox, seal_harness
 
 _SHELL = "/bin/sh"
 _PIPE_SIZE = 1 << 20
@@ -83,6 +83,18 @@ def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return {key: value for key, value in source.items() if not _is_harness_variable(key)}
 
 
+def seal_environment() -> dict[str, str]:
+    """Remove every BENCHSTONE_* variable from the harness's own ``os.environ``; return them.
+
+    Called once at startup, after the store location is read, so nothing the harness
+    starts or hands its environment to later learns where the store is.
+    """
+    sealed = {key: value for key, value in os.environ.items() if _is_harness_variable(key)}
+    for key in sealed:
+        del os.environ[key]
+    return sealed
+
+
 def _is_harness_variable(key: str) -> bool:
     return key.upper().startswith(_ENV_PREFIX)
 
@@ -123,9 +135,13 @@ def execute(
         seal = sandbox or Sandbox(level="none")
         isolation = seal.isolation  # RunnerError naming the fix when it cannot be had
         argv = seal.argv(command)
+        if isolation == ISOLATION_LANDLOCK:
+            seal_harness()
         with subreaper():
             execution = _run(
                 argv,
+                preexec=seal.preexec(),
+                wait_for_all=isolation == ISOLATION_LANDLOCK,
                 cwd=Path(cwd),
                 env=env,
                 timeout=timeout,
@@ -141,6 +157,8 @@ def execute(
 def _run(
     argv: list[str],
     *,
+    preexec: Callable[[], None] | None,
+    wait_for_all: bool,
     cwd: Path,
     env: Mapping[str, str],
     timeout: float,
@@ -166,6 +184,7 @@ def _run(
             stderr=write_ends[1],
             start_new_session=True,
             close_fds=True,
+            preexec_fn=preexec,
         )
     except BaseException as exc:
         for fd in read_ends:
@@ -208,6 +227,11 @@ def _run(
         # A shell that exited on its own just before the deadline fired did not time out.
         timed_out = timed_out and term_sent_at is not None and term_sent_at <= ended
         tree.root_reaped()
+        if wait_for_all and not timed_out:
+            # The run is its whole tree (the bwrap reaper does this inside the namespace;
+            # in the fallback the harness, a subreaper, does): it ends with its last process.
+            timed_out = not tree.drain(until=started + timeout)
+            ended = time.monotonic()
         tree.settle(term_sent_at=term_sent_at, grace=grace)
         watcher.finish(_DRAIN_PATIENCE)
         if watcher.failure is not None:

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from benchstone.runner._errors import ManifestError
+from benchstone.runner._sandbox import LEVELS as SANDBOX_LEVELS
 
 MANIFEST_RELPATH: Final = PurePosixPath("bench/manifest.toml")
 #: A manifest is a few KiB; the cap keeps a runaway file from being read into memory.
@@ -51,7 +52,7 @@ DEFAULT_TIMEOUT_SECONDS: Final = 3600.0
 TIMEOUT_FACTOR: Final = 10
 
 _PROJECT_KEYS: Final = ("name", "language", "invocation", "tracked_paths", "sandbox", "network")
-_SANDBOX_LEVELS: Final = ("auto", "bwrap", "none")
+_SANDBOX_LEVELS: Final = SANDBOX_LEVELS  # the rule lives with the sandbox
 _BENCHMARK_KEYS: Final = (
     "name",
     "entry_point",

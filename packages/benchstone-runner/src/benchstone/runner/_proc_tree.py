@@ -34,6 +34,7 @@ SAMPLE_INTERVAL = 0.05
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
 _KILL_ROUND = 0.5
+_CONFIRM_GONE = 0.005
 _KILL_GIVE_UP = 10.0
 
 
@@ -129,6 +130,7 @@ class ProcessTree:
         self._root_reaped = False
         self.peak_rss = 0
         self.extra_cpu = 0.0
+        self._cpu: dict[int, float] = {}
 
     def sample(self) -> None:
         """Add the tree's current summed RSS to the peak (and refresh the tracked set)."""
@@ -164,7 +166,7 @@ class ProcessTree:
         survivor is its rusage when the harness reaps it (it was re-parented here), else
         its last sampled CPU time.
         """
-        cpu: dict[int, float] = {}
+        cpu = self._cpu
         if not self._poll(cpu):
             self._charge(cpu)
             return
@@ -181,8 +183,22 @@ class ProcessTree:
                 break
         self._charge(cpu)
 
+    def drain(self, *, until: float) -> bool:
+        """Wait (reaping) until nothing of the tree is left; False if ``until`` came first.
+
+        What the reaped processes used is kept for ``settle``, which charges it. "Nothing
+        left" must hold twice, a moment apart: a fork-and-exit chain can slip between one
+        scan's reads, never between two scans.
+        """
+        while self._wait_gone(self._cpu, until=until):
+            time.sleep(_CONFIRM_GONE)
+            if not self._poll(self._cpu):
+                return True
+        return False
+
     def _charge(self, cpu: dict[int, float]) -> None:
         self.extra_cpu += sum(cpu.values())
+        cpu.clear()
 
     def _wait_gone(self, cpu: dict[int, float], *, until: float) -> bool:
         """Poll (with a short, growing pause) until nothing is left or ``until`` passes."""

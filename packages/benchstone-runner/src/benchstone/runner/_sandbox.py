@@ -22,24 +22,41 @@ Inside, a small reaper starts the command and waits until the *last* process of 
 namespace has exited, so a main process that exits at once while a
 detached child does the work cannot shorten the wall clock, and nothing outlives the run
 (when pid 1 exits, the kernel kills whatever is left in the namespace).
+
+Without bwrap (``auto``, or ``landlock`` asked for), the fallback is what the kernel
+gives an unprivileged user: Landlock denies the hidden paths to the shell and everything
+it starts (applied between fork and exec), the harness is ``PR_SET_DUMPABLE 0`` (and
+Landlock forbids ptrace-class access out of its domain, so ``/proc/<harness>/environ``
+stays closed), and the harness, a child subreaper, waits for the last process of the
+tree itself. ``/tmp`` and ``/proc`` are then the host's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchstone.runner import _landlock
 from benchstone.runner._errors import RunnerError
 
-LEVELS = ("auto", "bwrap", "none")
+LEVELS = ("auto", "bwrap", "landlock", "none")
 # What a row records: the isolation a repetition actually ran at.
 ISOLATION_NAMESPACES = "namespaces"
+ISOLATION_LANDLOCK = "landlock"  # the fallback without bwrap (runner/_landlock.py)
 ISOLATION_NONE = "none"
+_PR_SET_DUMPABLE = 4
+_FIX = (
+    '(Debian/Ubuntu: apt-get install bubblewrap) or set sandbox = "none" in '
+    "bench/manifest.toml to run unsealed"
+)
 
 # The namespace's first process: run the command in a child shell, then wait until it
 # is the only process left beside bwrap's init (pid 1, which reaps orphans), and exit
@@ -73,18 +90,37 @@ class Sandbox:
         """The isolation this sandbox gives here; RunnerError when it cannot be had."""
         if self.level == "none":
             return ISOLATION_NONE
-        if bwrap_path() is None:
+        if self.level != "landlock" and bwrap_path() is not None:
+            return ISOLATION_NAMESPACES
+        if self.level != "bwrap" and _landlock.abi_version() > 0:
+            return ISOLATION_LANDLOCK
+        if self.level == "landlock":
             raise RunnerError(
-                f"sandbox = {self.level!r} needs bubblewrap to seal the repetition, and "
-                "`bwrap` is not on PATH or cannot create namespaces here; install it "
-                '(Debian/Ubuntu: apt-get install bubblewrap) or set sandbox = "none" in '
-                "bench/manifest.toml to run unsealed"
+                'sandbox = "landlock" needs a kernel with Landlock (Linux 5.13+, enabled in '
+                f"the LSM list), and this one has none; install bubblewrap {_FIX}"
             )
-        return ISOLATION_NAMESPACES
+        raise RunnerError(
+            f"sandbox = {self.level!r} needs bubblewrap to seal the repetition, and "
+            "`bwrap` is not on PATH or cannot create namespaces here"
+            + (" (nor does the kernel offer Landlock)" if self.level == "auto" else "")
+            + f"; install it {_FIX}"
+        )
+
+    def preexec(self) -> Callable[[], None] | None:
+        """What the child runs between fork and exec: the Landlock confinement, or None.
+
+        The grants (every sibling along the way to each hidden path) are computed here,
+        in the harness, so the child only makes the syscalls.
+        """
+        if self.isolation != ISOLATION_LANDLOCK:
+            return None
+        grants = _landlock.grants(self.hidden, self.writable)
+        abi = _landlock.abi_version()
+        return functools.partial(_landlock.restrict_self, grants, abi)
 
     def argv(self, command: str) -> list[str]:
         """The argv that runs ``command`` with ``/bin/sh -c`` at this sandbox's level."""
-        if self.isolation == ISOLATION_NONE:
+        if self.isolation in (ISOLATION_NONE, ISOLATION_LANDLOCK):
             return ["/bin/sh", "-c", command]
         bwrap = bwrap_path()
         assert bwrap is not None  # isolation checked it
@@ -112,6 +148,19 @@ class Sandbox:
         for path in _outermost(self.writable):
             args += ["--bind", str(path), str(path)]
         return [*args, "--", "/bin/sh", "-c", _REAPER, "reaper", command]
+
+
+def seal_harness() -> None:
+    """Make the harness undumpable (``PR_SET_DUMPABLE 0``): a process of the same user can
+    then no longer read its ``/proc/PID/environ``, ``fd`` or ``mem``, nor ptrace it.
+
+    The Landlock level relies on it (and on Landlock's own ptrace scoping); under bwrap no
+    harness process is visible at all. Idempotent; a no-op off Linux.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def harness_paths(home: Path) -> tuple[Path, ...]:
