@@ -237,6 +237,7 @@ SPY_RUNNER = """\
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 OBSERVED = Path({observed!r})
@@ -273,7 +274,7 @@ for fd in os.listdir("/proc/self/fd"):
 
 Path(config["artifact_path"]).write_text("same bytes every time\\n")
 OBSERVED.mkdir(exist_ok=True)
-(OBSERVED / f"{{os.getpid()}}.json").write_text(json.dumps(seen))
+(OBSERVED / f"{{time.time_ns()}}-{{os.getpid()}}.json").write_text(json.dumps(seen))
 Path(args["--output"]).write_text(json.dumps({{"status": "ok", "metric": 1.0}}))
 """
 

@@ -29,6 +29,7 @@ GATE = {
     "candidate",
     "reference_digest",
     "candidate_digest",
+    "worse",
 }
 VERDICT = {
     "kind",

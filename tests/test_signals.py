@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from _support import PROTOCOL_ARGS, bench_command, commit_all, git
+from _support import PROTOCOL_ARGS, bench_command, commit_all, git, live_processes_in
 
 SLEEPER = """\
 import os, sys, time
@@ -15,15 +15,6 @@ from pathlib import Path
 Path(sys.argv[1]).write_text(str(os.getpid()))
 time.sleep(120)
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as handle:  # a zombie is not alive
-        return handle.read().split(") ")[-1][0] != "Z"
 
 
 def test_sigterm_kills_the_running_benchmark_and_exits_143(tmp_path, home):
@@ -53,15 +44,14 @@ def test_sigterm_kills_the_running_benchmark_and_exits_143(tmp_path, home):
     while not pid_file.exists() or not pid_file.read_text():
         assert time.monotonic() < deadline, "the benchmark never started"
         time.sleep(0.05)
-    child = int(pid_file.read_text())
-    assert _alive(child)
+    assert live_processes_in(root)  # the sleeper (its pid file holds a namespace pid)
 
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, out + err
     assert err.strip().splitlines()[-1] == "Error: terminated by SIGTERM"
     deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
+    while live_processes_in(root) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child)
+    assert live_processes_in(root) == []
     assert "run=" not in out  # no repetition finished, none was recorded as one

@@ -41,6 +41,7 @@ from benchstone.runner import (
     instrument,
     require_corpus,
     require_valgrind,
+    runs_dir,
     take_artifact,
     total_instructions,
     tracked_digest,
@@ -172,8 +173,9 @@ def _run_repetition(
     job_id: str | None,
 ) -> Run:
     started_at = _now()
-    # Under the store: hidden from every other sealed repetition, mounted back for this one.
-    workdir = Path(tempfile.mkdtemp(prefix="run-", dir=_private_dir(store.paths.tmp)))
+    # Under the harness's private runs directory: hidden from every other sealed
+    # repetition, mounted back for this one, and naming no path of the store.
+    workdir = Path(tempfile.mkdtemp(prefix="benchstone-run-", dir=runs_dir()))
     try:
         config_path = workdir / "config.json"
         output_path = workdir / "result.json"

@@ -54,6 +54,7 @@ _LOCATIONS: dict[str, str] = {
     "pinned_target": "benchstone.runner._corpus",
     "read_bundle": "benchstone.runner._bundle",
     "require_corpus": "benchstone.runner._corpus",
+    "runs_dir": "benchstone.runner._sandbox",
     "require_valgrind": "benchstone.runner._instructions",
     "resolve_sha": "benchstone.runner._git",
     "submit_array": "benchstone.runner._slurm",
@@ -98,7 +99,7 @@ if TYPE_CHECKING:
     from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
     from benchstone.runner._instructions import instrument, require_valgrind, total_instructions
     from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
-    from benchstone.runner._sandbox import Sandbox, harness_paths
+    from benchstone.runner._sandbox import Sandbox, harness_paths, runs_dir
     from benchstone.runner._slurm import (
         SlurmJob,
         SlurmOptions,
@@ -152,6 +153,7 @@ __all__ = [
     "require_corpus",
     "require_valgrind",
     "resolve_sha",
+    "runs_dir",
     "seal_environment",
     "submit_array",
     "take_artifact",

@@ -11,10 +11,10 @@ user, mount, pid and ipc namespaces (and a new network namespace when the benchm
 - the store directory and every other harness path are covered by empty tmpfs mounts,
   wherever they live (under ``/tmp``, ``$HOME`` or the project);
 - ``/proc`` is the namespace's own: no harness process is visible;
-- the repetition's run directory lives under the store's ``tmp/`` and is the only part
-  of it mounted back, so no other run's config, result or artifact is reachable (``/tmp``
-  itself is the host's: a benchmark may use it as scratch space, and nothing of the
-  harness is kept there);
+- run directories share one private parent (``runs_dir()``), hidden as a whole; the
+  repetition's own run directory is mounted back, so no other run's config, result or
+  artifact is reachable (``/tmp`` itself is the host's: a benchmark may use it as
+  scratch space);
 - everything else (the project, toolchains, the harness's own installation) stays as it
   is: importing ``benchstone.store`` inside is harmless once there is no store to open.
 
@@ -40,6 +40,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,15 +165,29 @@ def seal_harness() -> None:
 
 
 def harness_paths(home: Path) -> tuple[Path, ...]:
-    """The paths a sandbox hides: the store in use and the default store location.
+    """The paths a sandbox hides: the store in use, the default store location, and the
+    parent of every run directory.
 
     The default location matters even when ``$BENCHSTONE_HOME`` points elsewhere: the
     user's everyday store lives there, and a benchmark must not reach that one either.
+    Run directories share one private parent (``runs_dir()``), hidden as a whole, so a
+    repetition sees its own run directory (mounted back) and no other run's files.
     """
     paths = [Path(home)]
     data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share")
     paths.append(Path(data) / "benchstone")
+    paths.append(runs_dir())
     return tuple(dict.fromkeys(p.resolve() for p in paths))
+
+
+def runs_dir() -> Path:
+    """The private (0o700) parent of run directories: outside the store, so no path a
+    project is given names the store, and one per user, so users do not share it."""
+    path = Path(tempfile.gettempdir()) / f"benchstone-runs-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    if path.is_symlink() or path.stat().st_uid != os.getuid():
+        raise RunnerError(f"{path}: not a directory of this user; remove it and run again")
+    return path
 
 
 def _outermost(paths: Sequence[Path]) -> list[Path]:
