@@ -84,3 +84,44 @@ def run_job(
             outcome.message = dispatch_summary(report)
             outcome.run_ids = tuple(run.id for run in report.runs)
     return job(job_id, home=home)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchstone.api._job_worker JOB_ID``: the detached background worker.
+
+    The API starts its workers itself, so a background dispatch needs no CLI installed.
+    Its stdout/stderr are the job's log: one line per repetition, then the outcome; a
+    failure is one ``Error:`` line. SIGTERM and SIGHUP end the repetition's tree and fail
+    the job with the signal's name.
+    """
+    import signal
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("Error: usage: python -m benchstone.api._job_worker JOB_ID", file=sys.stderr)
+        return 10
+
+    def terminate(signum: int, _frame: object) -> None:
+        raise ApiError(f"terminated by {signal.Signals(signum).name}")
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+
+    def on_plan(plan: DispatchPlan) -> None:
+        print(f"dispatched {len(plan.seeds)} run(s)  git_sha={plan.git_sha[:10]}", flush=True)
+
+    def on_run(run: Run) -> None:
+        print(f"  run={run.id} rep={run.repetition} seed={run.seed} {run.status}", flush=True)
+
+    try:
+        info = run_job(args[0], on_plan=on_plan, on_run=on_run)
+    except Exception as exc:  # every harness failure is one line; the job records it
+        print(f"Error: {exc}", file=sys.stderr, flush=True)
+        return 10
+    print(f"job {info.id} {info.state}: {info.message}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,7 +33,6 @@ from benchstone.runner import BenchmarkSpec, RunnerError
 from benchstone.store import ReadOnlyStore, Store, StoreError, StorePaths, home_dir
 
 #: The hidden command a worker runs: `bench _worker JOB_ID`.
-WORKER_COMMAND = "_worker"
 
 
 @dataclass(frozen=True)
@@ -236,7 +235,7 @@ def start_background(store: Store, record: Job) -> JobInfo:
     log_path = Path(record.log_path) if record.log_path else files.log_path(record.id)
     try:
         pid = spawn_worker(
-            [sys.executable, "-m", "benchstone.cli", WORKER_COMMAND, record.id],
+            [sys.executable, "-m", "benchstone.api._job_worker", record.id],
             log_path=log_path,
             env=env,
         )

@@ -105,7 +105,12 @@ def _manifest_text(project: str, runner: str, runner_relpath: str) -> str:
         # No absolute interpreter path: the manifest is committed and read on other machines.
         # `-m bench.runner` from the project root (the harness's cwd) puts the root first on
         # sys.path, so the runner imports the project's own modules without editing it.
-        invocation = f"{PYTHON_COMMAND} -m {_module_name(runner_relpath)} {_PROTOCOL_ARGS}"
+        # PYTHONDONTWRITEBYTECODE: imported modules would otherwise leave __pycache__
+        # folders in the tree, and the next `bench run` would refuse a dirty tree.
+        invocation = (
+            f"PYTHONDONTWRITEBYTECODE=1 {PYTHON_COMMAND} -m {_module_name(runner_relpath)} "
+            f"{_PROTOCOL_ARGS}"
+        )
         comment, language = PYTHON_INVOCATION_COMMENT, "python"
     else:
         invocation = f"sh {runner_relpath} {_PROTOCOL_ARGS}"

@@ -69,7 +69,8 @@ PYTHON_INVOCATION_COMMENT = (
     "# `python3` is looked up on PATH when a repetition runs: run `bench` with the\n"
     "# virtualenv that has benchstone-protocol (and your project's dependencies) activated.\n"
     "# `-m bench.runner` runs from the project root, so the runner imports your own modules\n"
-    "# (a src/ layout: `pip install -e .` into that virtualenv)."
+    "# (a src/ layout: `pip install -e .` into that virtualenv). PYTHONDONTWRITEBYTECODE\n"
+    "# keeps __pycache__ folders out of the tree, which must stay clean for `bench run`."
 )
 SHELL_INVOCATION_COMMENT = "# The runner is plain POSIX sh and awk: no Python needed."
 
