@@ -42,28 +42,57 @@ def home(tmp_path: Path) -> Path:
                 )
                 ids.setdefault(commit, []).append(run.id)
         store.append_run(
-            NewRun(project="Arborist", benchmark="nsga2", git_sha=SHAS[4], status="error",
-                   message="boom | exit 1")
+            NewRun(
+                project="Arborist",
+                benchmark="nsga2",
+                git_sha=SHAS[4],
+                status="error",
+                message="boom | exit 1",
+            )
         )
-        first = store.set_baseline("Arborist", "nsga2", git_sha=SHAS[0], meta_seed=None,
-                                   run_ids=ids[0], action="establish")
-        store.append_evaluation(
-            NewEvaluation(project="Arborist", benchmark="nsga2", baseline_event_id=first.id,
-                          candidate_sha=SHAS[2], run_ids=tuple(ids[2]), policy="mann_whitney",
-                          statistic=1.0, p_value=0.01, threshold=0.05, look=1, kind="ACCEPT",
-                          reason="faster by 20%", details={"effect": 0.2, "effect_ci": [0.15, 0.25]})
+        first = store.set_baseline(
+            "Arborist", "nsga2", git_sha=SHAS[0], meta_seed=None, run_ids=ids[0], action="establish"
         )
-        second = store.set_baseline("Arborist", "nsga2", git_sha=SHAS[2], meta_seed=None,
-                                    run_ids=ids[2], action="promote")
         store.append_evaluation(
-            NewEvaluation(project="Arborist", benchmark="nsga2", baseline_event_id=second.id,
-                          candidate_sha=SHAS[4], run_ids=tuple(ids[4]), policy="mann_whitney",
-                          statistic=3.0, p_value=0.001, threshold=0.05, look=1, kind="REJECT",
-                          reason="slower | by 50%",
-                          details={"effect": -0.5, "effect_ci": [-0.6, -0.4]})
+            NewEvaluation(
+                project="Arborist",
+                benchmark="nsga2",
+                baseline_event_id=first.id,
+                candidate_sha=SHAS[2],
+                run_ids=tuple(ids[2]),
+                policy="mann_whitney",
+                statistic=1.0,
+                p_value=0.01,
+                threshold=0.05,
+                look=1,
+                kind="ACCEPT",
+                reason="faster by 20%",
+                details={"effect": 0.2, "effect_ci": [0.15, 0.25]},
+            )
+        )
+        second = store.set_baseline(
+            "Arborist", "nsga2", git_sha=SHAS[2], meta_seed=None, run_ids=ids[2], action="promote"
+        )
+        store.append_evaluation(
+            NewEvaluation(
+                project="Arborist",
+                benchmark="nsga2",
+                baseline_event_id=second.id,
+                candidate_sha=SHAS[4],
+                run_ids=tuple(ids[4]),
+                policy="mann_whitney",
+                statistic=3.0,
+                p_value=0.001,
+                threshold=0.05,
+                look=1,
+                kind="REJECT",
+                reason="slower | by 50%",
+                details={"effect": -0.5, "effect_ci": [-0.6, -0.4]},
+            )
         )
         store.append_run(
-            NewRun(project="Arborist", benchmark="sorting", git_sha=SHAS[0], status="ok",
-                   metric=1.0)
+            NewRun(
+                project="Arborist", benchmark="sorting", git_sha=SHAS[0], status="ok", metric=1.0
+            )
         )
     return home

@@ -50,8 +50,16 @@ def chart_svg(data: BenchmarkData) -> str:
             continue
         gid = f"bs-verdict-{evaluation.id}"
         colour = VERDICT_COLOURS.get(evaluation.kind, "#ef6c00")
-        ax.plot([x], [1.02], "v", ms=8, color=colour, transform=ax.get_xaxis_transform(),
-                clip_on=False, gid=gid)
+        ax.plot(
+            [x],
+            [1.02],
+            "v",
+            ms=8,
+            color=colour,
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            gid=gid,
+        )
         titles[gid] = (
             f"{evaluation.kind} · {short(evaluation.candidate_sha)} · "
             f"{evaluation.created_at} · {effect_text(evaluation.details)}"

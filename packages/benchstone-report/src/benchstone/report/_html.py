@@ -36,8 +36,10 @@ def write_html(out: TextIO, benchmarks: Iterable[BenchmarkData], verdicts: int) 
             out.write('<div class="chart">')
             out.write(chart_svg(data))
             out.write("</div>\n")
-        out.write("<table class=\"verdicts\"><tr><th>when</th><th>candidate</th><th>verdict</th>"
-                  "<th>effect [interval]</th><th>look</th><th>reason</th></tr>\n")
+        out.write(
+            '<table class="verdicts"><tr><th>when</th><th>candidate</th><th>verdict</th>'
+            "<th>effect [interval]</th><th>look</th><th>reason</th></tr>\n"
+        )
         for evaluation in reversed(data.evaluations[-verdicts:]):
             cells = [
                 evaluation.created_at,

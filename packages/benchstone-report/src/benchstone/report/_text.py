@@ -24,7 +24,11 @@ def effect_text(details: dict[str, Any]) -> str:
         return "-"
     text = percent(float(effect))
     ci = details.get("effect_ci")
-    if isinstance(ci, list | tuple) and len(ci) == 2 and all(isinstance(v, int | float) for v in ci):
+    if (
+        isinstance(ci, list | tuple)
+        and len(ci) == 2
+        and all(isinstance(v, int | float) for v in ci)
+    ):
         text += f" [{percent(float(ci[0]))}, {percent(float(ci[1]))}]"
     return text
 
