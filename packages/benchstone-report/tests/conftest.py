@@ -12,6 +12,35 @@ SHAS = [f"{i:x}" * 40 for i in range(1, 6)]  # five commits, first-seen in this 
 VALUES = {0: [10.0, 10.2, 9.9], 1: [10.1, 10.0, 10.3], 2: [8.0, 8.1, 7.9], 3: [8.2, 8.0], 4: [12.0]}
 
 
+def _verdict(
+    store: Store,
+    baseline_id: int,
+    sha: str,
+    run_ids: list[int],
+    kind: str,
+    reason: str,
+    effect: float,
+    ci: list[float],
+) -> None:
+    store.append_evaluation(
+        NewEvaluation(
+            project="Arborist",
+            benchmark="nsga2",
+            baseline_event_id=baseline_id,
+            candidate_sha=sha,
+            run_ids=tuple(run_ids),
+            policy="mann_whitney",
+            statistic=1.0,
+            p_value=0.01,
+            threshold=0.05,
+            look=1,
+            kind=kind,
+            reason=reason,
+            details={"effect": effect, "effect_ci": ci},
+        )
+    )
+
+
 @pytest.fixture
 def shas() -> list[str]:
     return SHAS
@@ -53,43 +82,11 @@ def home(tmp_path: Path) -> Path:
         first = store.set_baseline(
             "Arborist", "nsga2", git_sha=SHAS[0], meta_seed=None, run_ids=ids[0], action="establish"
         )
-        store.append_evaluation(
-            NewEvaluation(
-                project="Arborist",
-                benchmark="nsga2",
-                baseline_event_id=first.id,
-                candidate_sha=SHAS[2],
-                run_ids=tuple(ids[2]),
-                policy="mann_whitney",
-                statistic=1.0,
-                p_value=0.01,
-                threshold=0.05,
-                look=1,
-                kind="ACCEPT",
-                reason="faster by 20%",
-                details={"effect": 0.2, "effect_ci": [0.15, 0.25]},
-            )
-        )
+        _verdict(store, first.id, SHAS[2], ids[2], "ACCEPT", "faster by 20%", 0.2, [0.15, 0.25])
         second = store.set_baseline(
             "Arborist", "nsga2", git_sha=SHAS[2], meta_seed=None, run_ids=ids[2], action="promote"
         )
-        store.append_evaluation(
-            NewEvaluation(
-                project="Arborist",
-                benchmark="nsga2",
-                baseline_event_id=second.id,
-                candidate_sha=SHAS[4],
-                run_ids=tuple(ids[4]),
-                policy="mann_whitney",
-                statistic=3.0,
-                p_value=0.001,
-                threshold=0.05,
-                look=1,
-                kind="REJECT",
-                reason="slower | by 50%",
-                details={"effect": -0.5, "effect_ci": [-0.6, -0.4]},
-            )
-        )
+        _verdict(store, second.id, SHAS[4], ids[4], "REJECT", "slower | by 50%", -0.5, [-0.6, -0.4])
         store.append_run(
             NewRun(
                 project="Arborist", benchmark="sorting", git_sha=SHAS[0], status="ok", metric=1.0
