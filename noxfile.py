@@ -26,6 +26,7 @@ nox.options.sessions = [
     "runner",
     "api",
     "cli",
+    "report",
     "integration",
     "lint",
 ]
@@ -97,7 +98,7 @@ def _package_session(session: nox.Session, dist: str) -> None:
     )
 
 
-for _short in ("protocol", "hasher", "store", "gates", "runner", "api", "cli"):
+for _short in ("protocol", "hasher", "store", "gates", "runner", "api", "cli", "report"):
 
     def _make(short: str = _short):  # bind the loop variable
         @nox.session(name=short, python=PYTHON)
