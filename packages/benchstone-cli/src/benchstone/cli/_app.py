@@ -406,6 +406,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "benchstone.cli._cmd_doctor",
     "benchstone.cli._cmd_init",
     "benchstone.cli._cmd_references",
+    "benchstone.cli._cmd_report",
     "benchstone.cli._cmd_status",
     "benchstone.cli._cmd_verify",
 )

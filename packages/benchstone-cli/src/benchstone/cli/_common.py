@@ -34,10 +34,11 @@ def _harness_errors() -> tuple[type[BaseException], ...]:
     from benchstone.gates import GateError
     from benchstone.hasher import HasherError
     from benchstone.protocol import ProtocolError
+    from benchstone.report import ReportError
     from benchstone.runner import RunnerError
     from benchstone.store import StoreError
 
-    return (ApiError, RunnerError, StoreError, ProtocolError, HasherError, GateError)
+    return (ApiError, RunnerError, StoreError, ProtocolError, HasherError, GateError, ReportError)
 
 
 def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
