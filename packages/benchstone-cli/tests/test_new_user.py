@@ -142,7 +142,9 @@ def test_init_commits_no_interpreter_path_and_imports_the_project(bench, tmp_pat
     assert bench("init", str(root)).code == 0
     manifest = (root / "bench" / "manifest.toml").read_text()
     (invocation,) = re.findall(r"^invocation = \"(.*)\"$", manifest, re.M)
-    assert invocation.startswith("python3 -m bench.runner --entry={entry_point} ")
+    assert invocation.startswith(
+        "PYTHONDONTWRITEBYTECODE=1 python3 -m bench.runner --entry={entry_point} "
+    )
     assert "/" not in invocation.split()[0]
     # The runner imports the project's own module with no sys.path edit.
     (root / "solver.py").write_text("SAMPLES = 1000\n")

@@ -18,8 +18,16 @@ def test_report_markdown_and_unknown_project(home) -> None:
     result = runner.invoke(cli, ["report", "--format", "markdown"])
     assert result.exit_code == 0, result.output
     assert "P/b" in result.output
-    bad = runner.invoke(cli, ["report", "--project", "nope"])
-    assert bad.exit_code == 10 and "Error: " in bad.output
+
+
+def test_report_unknown_project_is_one_error_line(home, capsys) -> None:
+    from benchstone.cli import main
+
+    with Store.open(home) as store:
+        store.register("P", "/src/p", "sha256:" + "1" * 64)
+    assert main(["report", "--project", "nope"]) == 10
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and err.count("\n") == 1
 
 
 def test_report_csv_to_a_file(home, tmp_path) -> None:
