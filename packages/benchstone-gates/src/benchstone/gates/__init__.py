@@ -8,6 +8,7 @@ from ._artifact import check_artifact
 from ._compare import compare
 from ._errors import GateError
 from ._options import DIRECTIONS, POLICIES
+from ._rules import check_parameters
 from ._sequential import SequentialPlan, compare_stage, sequential_plan
 from ._summary import Summary
 from ._verdict import VERDICT_KINDS, Verdict
@@ -21,6 +22,7 @@ __all__ = [
     "Summary",
     "Verdict",
     "check_artifact",
+    "check_parameters",
     "compare",
     "compare_stage",
     "sequential_plan",

@@ -20,10 +20,10 @@ import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from statistics import NormalDist
 from types import MappingProxyType
 from typing import Any, Final
 
+from benchstone.gates import GateError, check_parameters
 from benchstone.runner._errors import ManifestError
 from benchstone.runner._sandbox import LEVELS as SANDBOX_LEVELS
 
@@ -644,6 +644,8 @@ def _parse_benchmark(
         description=description,
     )
     warnings.extend(f"{path}: {label}{text}" for text in _gate_warnings(spec))
+    if spec.is_stochastic:
+        warnings.extend(f"{path}: {label}{text}" for text in _gate_rules(table, spec))
     return spec
 
 
@@ -747,6 +749,32 @@ def _check_requires(path: Path, specs: list[BenchmarkSpec]) -> None:
                 )
 
 
+def _gate_rules(table: _Table, spec: BenchmarkSpec) -> list[str]:
+    """Gates' own parameter rules (benchstone.gates.check_parameters), with the manifest
+    key to blame: the threshold first, then whether the seeds can ever reach it."""
+    threshold_key = "promotion_z" if table.has("promotion_z") else "promotion_sigma"
+    gate = {
+        "policy": spec.gate_policy,
+        "threshold": spec.gate_threshold,
+        "min_effect": spec.min_effect,
+        "direction": spec.metric_direction,
+    }
+    try:
+        check_parameters(**gate)
+    except GateError as exc:
+        raise table.error(threshold_key, str(exc)) from None
+    seeds_key = "baseline_seeds" if table.has("baseline_seeds") else "repetitions"
+    try:
+        return check_parameters(
+            **gate,
+            n_baseline=len(spec.baseline_seeds),
+            n_candidate=spec.repetitions,
+            max_candidate=MAX_REPETITIONS,
+        )
+    except GateError as exc:
+        raise table.error(seeds_key, str(exc)) from None
+
+
 # --- warnings -------------------------------------------------------------------------
 
 
@@ -775,77 +803,4 @@ def _gate_warnings(spec: BenchmarkSpec) -> list[str]:
             f"promotion_sigma = {spec.promotion_sigma:g} as its z threshold; "
             "set promotion_z to choose it explicitly"
         )
-    threshold = spec.gate_threshold
-    n_b, n_c = len(spec.baseline_seeds), spec.repetitions
-    best = mann_whitney_max_z(n_b, n_c)
-    if best < threshold:
-        needed = _runs_a_side_for(threshold)
-        out.append(
-            f"mann_whitney threshold {threshold:g} cannot be reached with {n_b} baseline and "
-            f"{n_c} candidate runs: the most extreme outcome has p = "
-            f"{_format_p(mann_whitney_log_min_p(n_b, n_c))} (z = {best:.2f}), so evaluate "
-            f"can never PROMOTE; {needed} runs a side (baseline_seeds and repetitions) "
-            "would reach it"
-        )
     return out
-
-
-def mann_whitney_log_min_p(n_b: int, n_c: int) -> float:
-    """log of the smallest exact one-sided p of Mann-Whitney U without ties,
-    1 / C(n_b + n_c, n_b); in logs because it underflows a float near 540 runs a side."""
-    total = n_b + n_c
-    if total <= 1000:
-        return -math.log(math.comb(total, n_b))
-    return -(math.lgamma(total + 1) - math.lgamma(n_b + 1) - math.lgamma(n_c + 1))
-
-
-def mann_whitney_max_z(n_b: int, n_c: int) -> float:
-    """The equivalent normal z of that smallest p, ``inv_cdf(1 - p)``: the largest z the
-    gate can ever see with these sample sizes."""
-    return _z_for_log_p(mann_whitney_log_min_p(n_b, n_c))
-
-
-def _z_for_log_p(log_p: float) -> float:
-    """z with upper-tail probability exp(log_p), exact where a float can hold p.
-
-    Computed as ``-inv_cdf(p)`` (the same number as ``inv_cdf(1 - p)`` without 1 - p rounding
-    to 1); beyond float range, Newton's method on the tail's asymptotic expansion
-    log Q(z) = -z^2/2 - log(z) - log(2 pi)/2 + log(1 - 1/z^2 + 3/z^4), exact to ~1e-12 there.
-    """
-    if log_p >= math.log(0.5):
-        return 0.0
-    if log_p > -700.0:
-        return -NormalDist().inv_cdf(math.exp(log_p))
-    z = math.sqrt(-2.0 * log_p)
-    for _ in range(50):
-        series = 1 - 1 / z**2 + 3 / z**4
-        value = -(z**2) / 2 - math.log(z) - 0.5 * math.log(2 * math.pi) + math.log(series)
-        slope = -z - 1 / z + (2 / z**3 - 12 / z**5) / series
-        step = (value - log_p) / slope
-        z -= step
-        if abs(step) < 1e-12 * z:
-            break
-    return z
-
-
-def _format_p(log_p: float) -> str:
-    if log_p > -700.0:
-        return f"{math.exp(log_p):.3g}"
-    exponent = math.floor(log_p / math.log(10))
-    mantissa = math.exp(log_p - exponent * math.log(10))
-    return f"{mantissa:.3g}e{exponent}"
-
-
-def _runs_a_side_for(threshold: float) -> int:
-    """Fewest equal runs a side whose most extreme outcome reaches ``threshold``."""
-    high = 1
-    while mann_whitney_max_z(high, high) < threshold:
-        high *= 2
-    low = high // 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        if mann_whitney_max_z(middle, middle) >= threshold:
-            high = middle
-        else:
-            low = middle
-    return high
