@@ -57,10 +57,12 @@ PROTOCOL_ARGS = "--entry={entry_point} --config={config_path} --output={output_p
 PYTHON_RUNNER = """\
 import random
 
+from pathlib import Path
+
 from benchstone.protocol import Runner
 
-LEVEL = {level}
-NOISE = {noise}
+# The code under test lives outside bench/ (which is locked): level.txt holds "LEVEL NOISE".
+LEVEL, NOISE = map(float, (Path(__file__).resolve().parents[1] / "level.txt").read_text().split())
 
 runner = Runner()
 
@@ -95,7 +97,8 @@ for arg in "$@"; do
   esac
 done
 seed=$(sed -n 's/.*"seed": *\\([0-9]*\\).*/\\1/p' "$config")
-metric=$(awk -v s="$seed" -v level="{level}" 'BEGIN {{ printf "%.6f", level + (s % 7) * 0.001 }}')
+level=$(cut -d' ' -f1 "$(dirname "$0")/../level.txt")
+metric=$(awk -v s="$seed" -v level="$level" 'BEGIN {{ printf "%.6f", level + (s % 7) * 0.001 }}')
 printf '{{"status": "ok", "metric": %s}}\\n' "$metric" > "$output"
 """
 
@@ -137,7 +140,8 @@ def create_python_project(
     root = parent / name
     (root / "bench").mkdir(parents=True)
     (root / "bench" / "manifest.toml").write_text(manifest or python_manifest(name))
-    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER)
+    write_level(root, level, noise)
     for rel, content in (files or {}).items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,13 +151,18 @@ def create_python_project(
     return root
 
 
+def write_level(root: Path, level: float, noise: float = 0.01) -> None:
+    """The project's "code": the runners read level.txt, outside the locked bench/."""
+    (root / "level.txt").write_text(f"{level} {noise}\n")
+
+
 def set_level(root: Path, level: float, noise: float = 0.01, message: str = "change") -> str:
-    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+    write_level(root, level, noise)
     return commit_all(root, message)
 
 
 def set_bash_level(root: Path, level: float, message: str = "change") -> str:
-    (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format(level=level))
+    write_level(root, level)
     return commit_all(root, message)
 
 

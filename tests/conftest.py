@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _slurm import slurm_cluster  # noqa: F401  (the session fixture, shared by every test)
 from _support import (
     BASH_RUNNER,
+    write_level,
     PROTOCOL_ARGS,
     Result,
     bench_command,
@@ -88,7 +89,8 @@ def make_bash_project(tmp_path: Path) -> Callable[..., Path]:
                 """
             )
         )
-        (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format(level=level))
+        (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format())
+        write_level(root, level)
         git(root, "init", "-q", "-b", "main")
         commit_all(root, "initial")
         return root
