@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _slurm import slurm_cluster  # noqa: F401  (the session fixture, shared by every test)
 from _support import (
     BASH_RUNNER,
-    write_level,
     PROTOCOL_ARGS,
     Result,
     bench_command,
     commit_all,
     create_python_project,
     git,
+    write_level,
 )
 
 
