@@ -167,15 +167,17 @@ def set_bash_level(root: Path, level: float, message: str = "change") -> str:
 
 
 # A runner with a performance benchmark ("speed") and a correctness benchmark ("output")
-# that writes ANSWER as its artifact ("crash" makes it fail).
+# that writes ANSWER as its artifact ("crash" makes it fail). LEVEL and ANSWER are the
+# project's code, outside the locked bench/: level.txt and answer.txt (artifact_code).
 ARTIFACT_RUNNER = """\
 import random
 from pathlib import Path
 
 from benchstone.protocol import Runner
 
-LEVEL = {level}
-ANSWER = {answer!r}
+_ROOT = Path(__file__).resolve().parents[1]
+LEVEL = float((_ROOT / "level.txt").read_text().split()[0])
+ANSWER = (_ROOT / "answer.txt").read_text()
 
 runner = Runner()
 
@@ -195,7 +197,7 @@ def output(config):
 
 @runner.entry_point
 def seeded(config):
-    Path(config.artifact_path).write_text(f"seed {{config.seed}}\\n")
+    Path(config.artifact_path).write_text(f"seed {config.seed}\\n")
     return 1.0
 
 
@@ -206,6 +208,23 @@ def broken(config):
 
 runner.main()
 """
+
+
+def artifact_code(level: float, answer: str) -> dict[str, str]:
+    """The files ARTIFACT_RUNNER reads: the project's code, outside the locked bench/."""
+    return {"level.txt": f"{level} 0.01\n", "answer.txt": answer}
+
+
+def artifact_files(level: float, answer: str) -> dict[str, str]:
+    """A project's files for ARTIFACT_RUNNER: the runner plus its code."""
+    return {"bench/runner.py": ARTIFACT_RUNNER, **artifact_code(level, answer)}
+
+
+def set_artifact_code(root: Path, level: float, answer: str, message: str = "change") -> str:
+    """Change the code ARTIFACT_RUNNER measures and commit it."""
+    for rel, content in artifact_code(level, answer).items():
+        (root / rel).write_text(content)
+    return commit_all(root, message)
 
 
 def corpus_manifest(name: str, *, corpus_path: str, digest: str, corpus_type: str) -> str:

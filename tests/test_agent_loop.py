@@ -25,7 +25,9 @@ from pathlib import Path
 
 from benchstone.protocol import Runner
 
-# The code the agent edits is the project's (solver.py), never the locked bench/.
+# The code the agent edits is the project's (solver.py), never the locked bench/. No
+# bytecode: a same-size edit in the same second would be served from a stale .pyc.
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from solver import LEVEL  # noqa: E402
 

@@ -28,6 +28,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from benchstone.api._errors import ApiError
+from benchstone.hasher import HasherError
+from benchstone.hasher import digest as hash_file
 from benchstone.runner import Manifest
 from benchstone.store import LockEvent, Store
 
@@ -271,14 +273,10 @@ def _load_toml(path: Path) -> dict[str, Any]:
 
 
 def _hash(path: Path) -> str:
-    hasher = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                hasher.update(chunk)
-    except OSError as exc:
-        raise ApiError(f"{path}: cannot read this evaluator file: {exc.strerror or exc}") from None
-    return "sha256:" + hasher.hexdigest()
+        return hash_file(path, "sha256")
+    except HasherError:
+        raise ApiError(f"{path}: cannot read this evaluator file") from None
 
 
 def _evaluator_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
