@@ -57,10 +57,12 @@ PROTOCOL_ARGS = "--entry={entry_point} --config={config_path} --output={output_p
 PYTHON_RUNNER = """\
 import random
 
+from pathlib import Path
+
 from benchstone.protocol import Runner
 
-LEVEL = {level}
-NOISE = {noise}
+# The code under test lives outside bench/ (which is locked): level.txt holds "LEVEL NOISE".
+LEVEL, NOISE = map(float, (Path(__file__).resolve().parents[1] / "level.txt").read_text().split())
 
 runner = Runner()
 
@@ -95,7 +97,8 @@ for arg in "$@"; do
   esac
 done
 seed=$(sed -n 's/.*"seed": *\\([0-9]*\\).*/\\1/p' "$config")
-metric=$(awk -v s="$seed" -v level="{level}" 'BEGIN {{ printf "%.6f", level + (s % 7) * 0.001 }}')
+level=$(cut -d' ' -f1 "$(dirname "$0")/../level.txt")
+metric=$(awk -v s="$seed" -v level="$level" 'BEGIN {{ printf "%.6f", level + (s % 7) * 0.001 }}')
 printf '{{"status": "ok", "metric": %s}}\\n' "$metric" > "$output"
 """
 
@@ -137,7 +140,8 @@ def create_python_project(
     root = parent / name
     (root / "bench").mkdir(parents=True)
     (root / "bench" / "manifest.toml").write_text(manifest or python_manifest(name))
-    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER)
+    write_level(root, level, noise)
     for rel, content in (files or {}).items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,26 +151,33 @@ def create_python_project(
     return root
 
 
+def write_level(root: Path, level: float, noise: float = 0.01) -> None:
+    """The project's "code": the runners read level.txt, outside the locked bench/."""
+    (root / "level.txt").write_text(f"{level} {noise}\n")
+
+
 def set_level(root: Path, level: float, noise: float = 0.01, message: str = "change") -> str:
-    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+    write_level(root, level, noise)
     return commit_all(root, message)
 
 
 def set_bash_level(root: Path, level: float, message: str = "change") -> str:
-    (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format(level=level))
+    write_level(root, level)
     return commit_all(root, message)
 
 
 # A runner with a performance benchmark ("speed") and a correctness benchmark ("output")
-# that writes ANSWER as its artifact ("crash" makes it fail).
+# that writes ANSWER as its artifact ("crash" makes it fail). LEVEL and ANSWER are the
+# project's code, outside the locked bench/: level.txt and answer.txt (artifact_code).
 ARTIFACT_RUNNER = """\
 import random
 from pathlib import Path
 
 from benchstone.protocol import Runner
 
-LEVEL = {level}
-ANSWER = {answer!r}
+_ROOT = Path(__file__).resolve().parents[1]
+LEVEL = float((_ROOT / "level.txt").read_text().split()[0])
+ANSWER = (_ROOT / "answer.txt").read_text()
 
 runner = Runner()
 
@@ -186,7 +197,7 @@ def output(config):
 
 @runner.entry_point
 def seeded(config):
-    Path(config.artifact_path).write_text(f"seed {{config.seed}}\\n")
+    Path(config.artifact_path).write_text(f"seed {config.seed}\\n")
     return 1.0
 
 
@@ -197,6 +208,23 @@ def broken(config):
 
 runner.main()
 """
+
+
+def artifact_code(level: float, answer: str) -> dict[str, str]:
+    """The files ARTIFACT_RUNNER reads: the project's code, outside the locked bench/."""
+    return {"level.txt": f"{level} 0.01\n", "answer.txt": answer}
+
+
+def artifact_files(level: float, answer: str) -> dict[str, str]:
+    """A project's files for ARTIFACT_RUNNER: the runner plus its code."""
+    return {"bench/runner.py": ARTIFACT_RUNNER, **artifact_code(level, answer)}
+
+
+def set_artifact_code(root: Path, level: float, answer: str, message: str = "change") -> str:
+    """Change the code ARTIFACT_RUNNER measures and commit it."""
+    for rel, content in artifact_code(level, answer).items():
+        (root / rel).write_text(content)
+    return commit_all(root, message)
 
 
 def corpus_manifest(name: str, *, corpus_path: str, digest: str, corpus_type: str) -> str:

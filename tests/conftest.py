@@ -27,6 +27,7 @@ from _support import (
     commit_all,
     create_python_project,
     git,
+    write_level,
 )
 
 
@@ -88,7 +89,8 @@ def make_bash_project(tmp_path: Path) -> Callable[..., Path]:
                 """
             )
         )
-        (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format(level=level))
+        (root / "bench" / "runner.sh").write_text(BASH_RUNNER.format())
+        write_level(root, level)
         git(root, "init", "-q", "-b", "main")
         commit_all(root, "initial")
         return root

@@ -20,11 +20,16 @@ SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "examples" / "agent_loop
 
 RUNNER = """\
 import random
+import sys
 from pathlib import Path
 
 from benchstone.protocol import Runner
 
-LEVEL = 1.0
+# The code the agent edits is the project's (solver.py), never the locked bench/. No
+# bytecode: a same-size edit in the same second would be served from a stale .pyc.
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from solver import LEVEL  # noqa: E402
 
 runner = Runner()
 
@@ -82,13 +87,13 @@ def test_agent_loop_promotes_the_improvement_and_reverts_the_regression(
     root = make_python_project(
         name,
         manifest=python_manifest(name, benchmarks=BENCHMARKS),
-        files={"bench/runner.py": RUNNER},
+        files={"bench/runner.py": RUNNER, "solver.py": "LEVEL = 1.0\n"},
     )
     assert bench("register", str(root)).code == 0
     assert bench("run", name, "output").code == 0
     assert bench("freeze-reference", name, "output").code == 0
 
-    args = [str(root), name, "speed", "bench/runner.py", "LEVEL", "0.8", "1.5"]
+    args = [str(root), name, "speed", "solver.py", "LEVEL", "0.8", "1.5"]
     args += ["--correctness", "output"] + (["--api"] if mode == "api" else [])
     done = subprocess.run(
         [sys.executable, str(SCRIPT), *args],
@@ -111,5 +116,5 @@ def test_agent_loop_promotes_the_improvement_and_reverts_the_regression(
     promoted_sha = git(root, "rev-parse", "HEAD~2")
     pointer = api.baseline(name, "speed", home=home)
     assert pointer is not None and pointer.git_sha == promoted_sha
-    assert "LEVEL = 0.8\n" in (root / "bench" / "runner.py").read_text()
+    assert "LEVEL = 0.8\n" in (root / "solver.py").read_text()
     assert git(root, "status", "--porcelain") == ""

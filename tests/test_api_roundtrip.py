@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _support import ARTIFACT_RUNNER, commit_all, git, python_manifest
+from _support import artifact_files, commit_all, git, python_manifest, set_artifact_code
 
 from benchstone import api
 from benchstone.api._types import run_to_dict
@@ -34,8 +34,7 @@ tier = "correctness"
 
 
 def _change(root: Path, *, level: float, answer: str = "ok\n") -> str:
-    (root / "bench" / "runner.py").write_text(ARTIFACT_RUNNER.format(level=level, answer=answer))
-    return commit_all(root, f"level {level}")
+    return set_artifact_code(root, level, answer, f"level {level}")
 
 
 def _json_roundtrip(document: dict) -> dict:
@@ -46,7 +45,7 @@ def test_the_whole_loop_through_the_api(bench, home: Path, make_python_project):
     root = make_python_project(
         "apiproj",
         manifest=python_manifest("apiproj", benchmarks=BENCHMARKS),
-        files={"bench/runner.py": ARTIFACT_RUNNER.format(level=1.0, answer="ok\n")},
+        files=artifact_files(1.0, "ok\n"),
     )
     sha0 = git(root, "rev-parse", "HEAD")
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _support import ARTIFACT_RUNNER, commit_all, git, python_manifest
+from _support import artifact_files, git, python_manifest, set_artifact_code
 
 from benchstone.store import ReadOnlyStore
 
@@ -49,13 +49,12 @@ def _make(make_python_project, name: str, *, level: float = 1.0, answer: str = "
     return make_python_project(
         name,
         manifest=python_manifest(name, benchmarks=BENCHMARKS),
-        files={"bench/runner.py": ARTIFACT_RUNNER.format(level=level, answer=answer)},
+        files=artifact_files(level, answer),
     )
 
 
 def _change(root: Path, *, level: float = 1.0, answer: str = "42\n") -> str:
-    (root / "bench" / "runner.py").write_text(ARTIFACT_RUNNER.format(level=level, answer=answer))
-    return commit_all(root, f"level={level} answer={answer!r}")
+    return set_artifact_code(root, level, answer, f"level={level} answer={answer!r}")
 
 
 def _digests(lines: list[str]) -> tuple[str, str]:

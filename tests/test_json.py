@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _support import ARTIFACT_RUNNER, commit_all, python_manifest
+from _support import artifact_files, python_manifest, set_artifact_code
 
 SUMMARY = {"n", "mean", "median", "stdev", "min", "max"}
 GATE = {
@@ -223,7 +223,7 @@ def test_every_json_document_parses_and_has_its_documented_keys(
         "jsonproj",
         manifest=python_manifest("jsonproj", benchmarks=BENCHMARKS),
         files={
-            "bench/runner.py": ARTIFACT_RUNNER.format(level=1.0, answer="1.0\n"),
+            **artifact_files(1.0, "1.0\n"),
             "data/corpus.txt": "corpus\n",
         },
     )
@@ -263,8 +263,7 @@ def test_every_json_document_parses_and_has_its_documented_keys(
     _check_verdict(_document(bench("evaluate", "jsonproj", "output", "--json")))
 
     # A faster candidate: PROMOTE, then promote.
-    (root / "bench" / "runner.py").write_text(ARTIFACT_RUNNER.format(level=0.5, answer="0.5\n"))
-    commit_all(root, "faster")
+    set_artifact_code(root, 0.5, "0.5\n", "faster")
     document = _document(bench("run", "jsonproj", "speed", "--json"))
     assert set(document) == DISPATCH and document["ok"] == 3 and document["errors"] == 0
     document = _document(bench("evaluate", "jsonproj", "speed", "--json"))
@@ -339,7 +338,7 @@ def test_refusals_keep_their_exit_codes_under_json(bench, make_python_project):
         "jsonref",
         manifest=python_manifest("jsonref", benchmarks=BENCHMARKS),
         files={
-            "bench/runner.py": ARTIFACT_RUNNER.format(level=1.0, answer="1.0\n"),
+            **artifact_files(1.0, "1.0\n"),
             "data/corpus.txt": "corpus\n",
         },
     )

@@ -14,9 +14,7 @@ from _support import commit_all, corpus_manifest
 def test_dirty_tree_refused_then_recorded_with_allow_dirty(bench, home, make_python_project):
     root = make_python_project("dirty")
     assert bench("register", str(root)).code == 0
-    (root / "bench" / "runner.py").write_text(
-        (root / "bench" / "runner.py").read_text() + "\n# edit\n"
-    )
+    (root / "level.txt").write_text("1.0 0.02\n")  # the code, outside the locked bench/
     r = bench("run", "dirty", "speed")
     assert r.code == 10
     assert r.err.count("\n") == 1 and "uncommitted changes" in r.err and "--allow-dirty" in r.err
@@ -33,7 +31,7 @@ def test_dirty_tree_refused_then_recorded_with_allow_dirty(bench, home, make_pyt
     assert diff.startswith(str(home))
     assert stat.S_IMODE(os.stat(diff).st_mode) == 0o600
     with open(diff, "rb") as handle:
-        assert b"# edit" in handle.read()
+        assert b"+1.0 0.02" in handle.read()
 
 
 def test_corpus_drift_refuses_the_run(bench, make_python_project):

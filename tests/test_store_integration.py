@@ -18,7 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _support import ARTIFACT_RUNNER, Result, bench_command, commit_all, git, python_manifest
+from _support import (
+    Result,
+    artifact_files,
+    bench_command,
+    commit_all,
+    git,
+    python_manifest,
+    set_artifact_code,
+)
 
 TABLES = ("registrations", "runs", "baseline_events", "reference_events", "evaluations")
 
@@ -57,17 +65,13 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home, root = base / "home", base / "proj"
     (root / "bench").mkdir(parents=True)
     (root / "bench" / "manifest.toml").write_text(python_manifest("full", benchmarks=BENCHMARKS))
-    (root / "bench" / "runner.py").write_text(
-        ARTIFACT_RUNNER.format(level=1.0, answer="the right answer\n")
-    )
+    for rel, content in artifact_files(1.0, "the right answer\n").items():
+        (root / rel).write_text(content)
     git(root, "init", "-q", "-b", "main")
     commit_all(root, "initial")
     _ok(_bench_at(home, "register", str(root)))
     _ok(_bench_at(home, "baseline", "establish", "full", "speed"))
-    (root / "bench" / "runner.py").write_text(
-        ARTIFACT_RUNNER.format(level=0.9, answer="the right answer\n")
-    )
-    commit_all(root, "faster")
+    set_artifact_code(root, 0.9, "the right answer\n", "faster")
     _ok(_bench_at(home, "run", "full", "speed"))
     assert _bench_at(home, "evaluate", "full", "speed").code == 0  # PROMOTE, one evaluation
     run = json.loads(_ok(_bench_at(home, "run", "full", "output", "--json")).out)["runs"][0]
@@ -189,9 +193,10 @@ def test_verify_names_each_row_changed_after_dropping_the_triggers(store_copy, d
 
 
 def test_verify_names_a_tampered_blob(store_copy):
+    # The store holds the reference artifact and the locked evaluator's two files.
     blobs = sorted((store_copy / "artifacts" / "sha256").glob("*/*.bin"))
-    assert len(blobs) == 1
-    blob = blobs[0]
+    assert len(blobs) == 3
+    (blob,) = [b for b in blobs if b.read_bytes() == b"the right answer\n"]
     blob.chmod(blob.stat().st_mode | stat.S_IWUSR)
     blob.write_bytes(b"the wrong answer\n")
 
@@ -212,7 +217,7 @@ def test_verify_output_and_json_agree(store_copy):
     assert text.code == 0
     document = json.loads(_bench_at(store_copy, "verify", "--json").out)
     assert document["ok"] is True and document["problems"] == []
-    assert document["counts"]["triggers"] == 18 and document["counts"]["blobs"] == 1
+    assert document["counts"]["triggers"] == 18 and document["counts"]["blobs"] == 3
     assert text.lines[0] == f"store: {store_copy / 'benchstone.db'}"
     for table, line in _table_lines(text).items():
         rows = int(line.split()[1])

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from _support import PYTHON_RUNNER, Result, commit_all, python_manifest
+from _support import Result, commit_all, python_manifest, write_level
 
 from benchstone.cli import _format as fmt
 
@@ -34,12 +34,12 @@ def _project(make_python_project, name: str, benchmarks: str, level: float = 1.0
     return make_python_project(
         name,
         manifest=python_manifest(name, benchmarks=benchmarks),
-        files={"bench/runner.py": PYTHON_RUNNER.format(level=level, noise=0.01)},
+        level=level,
     )
 
 
 def _set_level(root, level: float, noise: float = 0.01) -> str:
-    (root / "bench" / "runner.py").write_text(PYTHON_RUNNER.format(level=level, noise=noise))
+    write_level(root, level, noise)
     return commit_all(root, f"level {level}")
 
 
@@ -239,7 +239,7 @@ min_effect = 0.05
     root = make_python_project(
         "effects",
         manifest=python_manifest("effects", benchmarks=benchmarks),
-        files={"bench/runner.py": PYTHON_RUNNER.format(level=1.0, noise=0.002)},
+        noise=0.002,
     )
     assert bench("register", str(root)).code == 0
     for name in ("any_gain", "big_gain"):

@@ -41,7 +41,8 @@ def test_gated_value_is_chosen_at_read_time_and_reuses_the_baseline(project, hom
     # Gate on the harness's wall clock from now on: the same stored baseline runs count.
     _manifest(project, 'name = "plain"\n', 'name = "plain"\nmetric_source = "wall_clock"\n')
     project.commit()
-    api.register(project.root)
+    # A judging key only: the lock changes, the stored baseline still compares.
+    api.lock("proj", reason="gate on the harness's wall clock")
     api.run("proj", "plain")
     verdict = api.evaluate("proj", "plain")
     assert verdict.kind in ("PROMOTE", "REJECT"), verdict.reason
@@ -99,6 +100,7 @@ def test_evaluate_with_only_failed_candidates_says_how_many_and_why(project, hom
     api.establish_baseline("proj", "plain")
     (project.root / "bench" / "runner.py").write_text(FAILING_RUNNER)
     project.commit()
+    api.lock("proj", reason="the runner loads the solver")
     report = api.run("proj", "plain", n=2)
     assert not report.ok_runs
     failures = api.failures(report.runs)
@@ -109,8 +111,11 @@ def test_evaluate_with_only_failed_candidates_says_how_many_and_why(project, hom
     )
     assert failures[0].reason == "exit code 3"
     verdict = api.evaluate("proj", "plain")
-    assert verdict.kind == "NEEDS_MORE_DATA"
-    assert verdict.reason.startswith(f"all 2 candidate run(s) at {report.git_sha[:10]} failed (2x ")
+    # A changed runner is a changed procedure: the old baseline is not compared, and the
+    # verdict still says why every candidate failed.
+    assert verdict.kind == "NO_BASELINE"
+    assert "whose procedure (evaluator files or measurement keys) differs" in verdict.reason
+    assert f"all 2 candidate run(s) at {report.git_sha[:10]} failed (2x " in verdict.reason
     assert failures[0].reason in verdict.reason
     with pytest.raises(
         api.ApiError,

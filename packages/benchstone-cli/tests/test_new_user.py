@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from _support import commit_all
+from _support import commit_all, set_level
 
 from benchstone.cli import _format as fmt
 
@@ -27,10 +27,7 @@ def registered(bench, make_python_project):
 
 
 def _set_level(root, level: float) -> str:
-    runner = root / "bench" / "runner.py"
-    text = re.sub(r"^LEVEL = .*$", f"LEVEL = {level}", runner.read_text(), flags=re.M)
-    runner.write_text(text)
-    return commit_all(root, f"level {level}")
+    return set_level(root, level, message=f"level {level}")
 
 
 def test_history_unknown_names_are_errors_and_empty_filters_say_so(bench, registered):
@@ -78,6 +75,7 @@ def test_reject_says_which_and_effects_read_as_ratios(bench, registered):
 def test_a_run_whose_repetitions_all_failed_exits_10_with_each_reason(bench, registered):
     (registered / "bench" / "runner.py").write_text(FAILING_RUNNER)
     sha = commit_all(registered, "broken runner")
+    assert bench("lock", "demo", "--reason", "the runner loads the solver").code == 0
     r = bench("run", "demo", "speed", "-n", "2")
     assert r.code == 10
     err = r.err.splitlines()
@@ -90,9 +88,9 @@ def test_a_run_whose_repetitions_all_failed_exits_10_with_each_reason(bench, reg
     assert err.count("    | loading the solver") == 2
     r = bench("evaluate", "demo", "speed")
     assert r.code == 2
-    assert r.lines[0].startswith(
-        f"verdict: NEEDS_MORE_DATA  all 2 candidate run(s) at {sha[:10]} failed (2x exit code 3)"
-    )
+    # A new runner is a new procedure: no comparison, and still why every candidate failed.
+    assert r.lines[0].startswith("verdict: NO_BASELINE  the baseline runs were measured under")
+    assert f"all 2 candidate run(s) at {sha[:10]} failed (2x exit code 3)" in r.lines[0]
 
 
 def test_status_prune_forgets_finished_jobs(bench, registered):

@@ -223,3 +223,24 @@ def test_worktree_of_a_bad_revision(repo: Path) -> None:
     with pytest.raises(RunnerError, match="nope"), worktree(repo, "nope"):
         pass
     assert len(git(repo, "worktree", "list").splitlines()) == 1
+
+
+def test_diff_sees_a_same_size_edit_made_in_the_second_of_the_commit(repo: Path) -> None:
+    # git trusts an index entry's cached stat when the file is older than the index file;
+    # an edit of the same size within the second of the last `git add` is caught only by
+    # comparing against the index's own mtime, which the throwaway copy must keep. The
+    # timestamps are set by hand (ctime cannot be, so the repo ignores it) to make the
+    # "same second" case certain instead of a race.
+    import os
+
+    git(repo, "config", "core.trustctime", "false")
+    path, index = repo / "level.txt", repo / ".git" / "index"
+    past = 1_700_000_000
+    path.write_text("1.0 0.01\n")
+    os.utime(path, (past, past))
+    git(repo, "add", "level.txt")
+    git(repo, "commit", "-q", "-m", "level")
+    path.write_text("1.0 0.02\n")
+    os.utime(path, (past, past))
+    os.utime(index, (past, past))
+    assert b"+1.0 0.02" in git_diff(repo)

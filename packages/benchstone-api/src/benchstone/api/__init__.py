@@ -45,6 +45,8 @@ _LOCATIONS: dict[str, str] = {
     "job": "benchstone.api._jobs",
     "jobs": "benchstone.api._jobs",
     "list_projects": "benchstone.api._registry",
+    "lock": "benchstone.api._registry",
+    "lock_history": "benchstone.api._registry",
     "pin_corpus": "benchstone.api._corpus",
     "promote": "benchstone.api._evaluate",
     "prune_jobs": "benchstone.api._jobs",
@@ -76,7 +78,7 @@ if TYPE_CHECKING:
         reference_history,
         replace_reference,
     )
-    from benchstone.api._registry import list_projects, register, unregister
+    from benchstone.api._registry import list_projects, lock, lock_history, register, unregister
     from benchstone.api._scaffold import init_project
     from benchstone.api._types import (
         BenchmarkInfo,
@@ -119,6 +121,8 @@ __all__ = [
     "job",
     "jobs",
     "list_projects",
+    "lock",
+    "lock_history",
     "pin_corpus",
     "promote",
     "prune_jobs",

@@ -22,12 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchstone.api._errors import ApiError
+from benchstone.api._lock import content_digest
 from benchstone.api._seeds import plan_seeds
 from benchstone.api._values import gated_value
 from benchstone.protocol import InvocationConfig, ProjectResult, ProtocolError
 from benchstone.runner import (
     BenchmarkSpec,
     Execution,
+    GitState,
     Manifest,
     RunnerError,
     Sandbox,
@@ -66,6 +68,9 @@ class DispatchPlan:
     corpus_digest: str | None
     # The content of project.tracked_paths before the first repetition (see _fresh).
     tracked_digest: str | None = None
+    # The lock whose evaluator runs, and the measured code's content (see api._lock).
+    lock_id: int | None = None
+    content_digest: str | None = None
     # From the manifest, for progress displays that estimate the time left.
     expected_runtime_seconds: float | None = None
 
@@ -94,9 +99,15 @@ def plan_dispatch(
     meta_seed: int | None = None,
     allow_dirty: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
+    lock_id: int | None = None,
+    state: GitState | None = None,
 ) -> DispatchPlan:
-    """Check provenance and corpus and choose the seeds; raises ApiError to refuse."""
-    state = git_state(root)
+    """Check provenance and corpus and choose the seeds; raises ApiError to refuse.
+
+    ``state`` is the commit's git state read before the locked evaluator was written over
+    an ``--at-sha`` worktree (those files are the lock's, not the commit's changes).
+    """
+    state = state if state is not None else git_state(root)
     diff_path = None
     if state.dirty:
         if not allow_dirty:
@@ -125,6 +136,8 @@ def plan_dispatch(
         seed_set=seed_set,
         corpus_digest=corpus.actual,
         tracked_digest=tracked,
+        lock_id=lock_id,
+        content_digest=content_digest(root, state.sha, dirty=state.dirty, tracked=tracked),
         expected_runtime_seconds=spec.expected_runtime_seconds,
     )
 
@@ -264,6 +277,8 @@ def _run_repetition(
             stderr_log=str(stderr_log),
             corpus_digest=plan.corpus_digest,
             tracked_digest=plan.tracked_digest,
+            lock_id=plan.lock_id,
+            content_digest=plan.content_digest,
             manifest_hash=manifest.hash,
             host=socket.gethostname(),
             started_at=started_at,

@@ -27,16 +27,19 @@ from benchstone.api._jobs import (
     dispatch_summary,
     start_background,
 )
+from benchstone.api._lock import check_drift, materialize, require_lock
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
     BenchmarkSpec,
+    GitState,
     Manifest,
     RunnerError,
+    git_state,
     load_manifest,
     resolve_sha,
     worktree,
 )
-from benchstone.store import Run, Store
+from benchstone.store import LockEvent, Run, Store
 
 PlanCallback = Callable[[DispatchPlan], None]
 RunCallback = Callable[[Run], None]
@@ -185,7 +188,10 @@ def _dispatch(
         )
     with Store.open(home) as store:
         context = load_project(store, project)
-        with _checkout(context, at_sha) as (root, manifest, sha):
+        lock = require_lock(store, context.name, context.root)
+        if at_sha is None:
+            check_drift(store, lock, context.root, context.manifest)
+        with _checkout(store, lock, context, at_sha) as (root, manifest, sha, state):
             spec = manifest.benchmark(benchmark)
             if kind == "establish" and spec.tier == "correctness":
                 raise ApiError(
@@ -204,6 +210,8 @@ def _dispatch(
                 count=n,
                 meta_seed=meta_seed,
                 allow_dirty=allow_dirty,
+                lock_id=lock.id,
+                state=state,
             )
             record = admit_job(
                 store,
@@ -255,20 +263,26 @@ def _dispatch(
 
 @contextlib.contextmanager
 def _checkout(
-    context: ProjectContext, at_sha: str | None
-) -> Iterator[tuple[Path, Manifest, str | None]]:
+    store: Store, lock: LockEvent, context: ProjectContext, at_sha: str | None
+) -> Iterator[tuple[Path, Manifest, str | None, GitState | None]]:
     """Where to run and with which manifest: the project's checkout, or a commit's worktree.
+
+    A commit's worktree gets the locked evaluator written over it (the commit's own
+    ``bench/``, if it has one, never runs), so its manifest is the locked one; its git
+    state is read before that, since those files are not the commit's changes.
 
     The worktree is removed on every way out (an error, Ctrl-C). Messages that name a path
     inside it name ``<root>@<sha>`` instead, since the temporary path is gone by the time
     the user reads them.
     """
     if at_sha is None:
-        yield context.root, context.manifest, None
+        yield context.root, context.manifest, None, None
         return
     sha = resolve_sha(context.root, at_sha)
     with worktree(context.root, sha) as path:
         try:
+            state = git_state(path)
+            materialize(store, lock, path)
             manifest = load_manifest(path)
             if manifest.project.name != context.name:
                 raise ApiError(
@@ -276,7 +290,7 @@ def _checkout(
                     f"'{manifest.project.name}', not '{context.name}'; --at-sha needs a commit "
                     "of the same project"
                 )
-            yield path, manifest, sha
+            yield path, manifest, sha, state
         except (ApiError, RunnerError) as exc:
             text = str(exc).replace(str(path), f"{context.root}@{sha[:10]}")
             if text == str(exc):

@@ -16,6 +16,7 @@ from typing import Any
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError, PromotionRefused
 from benchstone.api._failures import why
+from benchstone.api._lock import content_digest
 from benchstone.api._types import PromoteReport, Verdict
 from benchstone.api._values import gateable, gated_value
 from benchstone.gates import Verdict as GateVerdict
@@ -121,7 +122,7 @@ def _verdict(
     verdict = _statistical_verdict(store, context, spec, sha, allow_dirty=allow_dirty, dirty=dirty)
     if verdict.kind == "PROMOTE" and spec.requires_correctness:
         verdict = _guard_correctness(store, context, spec, sha, verdict, allow_dirty=allow_dirty)
-    return _record_look(store, spec, verdict)
+    return _record_look(store, context, spec, verdict)
 
 
 def _eligible(run: Run, metric_source: str, *, allow_dirty: bool) -> bool:
@@ -188,8 +189,14 @@ def _statistical_verdict(
         )
         gate = GateVerdict(kind="NO_BASELINE", reason=reason, policy=spec.gate_policy)
         return Verdict(kind=gate.kind, reason=reason, gate=gate, **common, **pointer_context)
+    changed = _procedure_change(store, context, baseline_runs)
+    if changed is not None:
+        changed = f"{changed}; {failed}" if failed else changed
+        gate = GateVerdict(kind="NO_BASELINE", reason=changed, policy=spec.gate_policy)
+        return Verdict(kind=gate.kind, reason=changed, gate=gate, **common, **pointer_context)
+    content = _content(context, candidates, sha)
     previous = store.evaluations(
-        project, benchmark, baseline_event_id=pointer.id, candidate_sha=sha
+        project, benchmark, baseline_event_id=pointer.id, content_digest=content
     )
     same = next((e for e in previous if tuple(sorted(e.run_ids)) == candidate_ids), None)
     look = same.look if same is not None else 1 + len({tuple(sorted(e.run_ids)) for e in previous})
@@ -210,6 +217,42 @@ def _statistical_verdict(
     )
 
 
+def _content(context: ProjectContext, candidates: list[Run], sha: str) -> str:
+    """The candidate code's content, the look counter's key (api._lock.content_digest).
+
+    The runs say what they measured; runs from before content digests were recorded fall
+    back to the commit's tree, so an empty commit still counts as the same code.
+    """
+    recorded = {r.content_digest for r in candidates if r.content_digest}
+    if len(recorded) == 1:
+        return recorded.pop()
+    return content_digest(context.root, sha, dirty=False, tracked=None)
+
+
+def _procedure_change(store: Store, context: ProjectContext, baseline: list[Run]) -> str | None:
+    """Why the baseline cannot be compared: it was measured by another procedure.
+
+    A lock that changed evaluator files or measurement keys makes old numbers a different
+    quantity; one that changed only judging keys (thresholds, policy, metric_source)
+    applies to them. Rows from before locks existed carry no lock and are compared.
+    """
+    current = store.lock(context.name)
+    if current is None:
+        return None
+    for run in baseline:
+        if run.lock_id is None or run.lock_id == current.id:
+            continue
+        event = store.lock_event(run.lock_id)
+        if event is not None and event.procedure_digest != current.procedure_digest:
+            return (
+                f"the baseline runs were measured under lock {event.id}, whose procedure "
+                f"(evaluator files or measurement keys) differs from the current lock "
+                f"{current.id}; establish a new baseline (`bench baseline establish "
+                f"{context.name} {run.benchmark}`)"
+            )
+    return None
+
+
 def _failure_reason(at_sha: list[Run], candidates: list[Run], *, allow_dirty: bool) -> str | None:
     """When no candidate run can be gated because they all failed: how many, and why.
 
@@ -227,7 +270,9 @@ def _failure_reason(at_sha: list[Run], candidates: list[Run], *, allow_dirty: bo
     )
 
 
-def _record_look(store: Store, spec: BenchmarkSpec, verdict: Verdict) -> Verdict:
+def _record_look(
+    store: Store, context: ProjectContext, spec: BenchmarkSpec, verdict: Verdict
+) -> Verdict:
     """Append the evaluation row that makes this look count.
 
     Only verdicts the gate actually decided (PROMOTE / REJECT) spend alpha. The row's kind
@@ -238,13 +283,15 @@ def _record_look(store: Store, spec: BenchmarkSpec, verdict: Verdict) -> Verdict
     gate = verdict.gate
     if gate.kind not in COUNTED_KINDS or verdict.baseline_event_id is None:
         return verdict
+    ids = tuple(sorted(verdict.candidate_run_ids))
+    candidates = store.runs(verdict.project, verdict.benchmark, ids=ids, newest_first=False)
+    content = _content(context, candidates, verdict.candidate_sha)
     previous = store.evaluations(
         verdict.project,
         verdict.benchmark,
         baseline_event_id=verdict.baseline_event_id,
-        candidate_sha=verdict.candidate_sha,
+        content_digest=content,
     )
-    ids = tuple(sorted(verdict.candidate_run_ids))
     for row in previous:
         if tuple(sorted(row.run_ids)) == ids and row.kind == verdict.kind:
             return replace(verdict, evaluation_id=row.id)
@@ -254,6 +301,7 @@ def _record_look(store: Store, spec: BenchmarkSpec, verdict: Verdict) -> Verdict
             benchmark=verdict.benchmark,
             baseline_event_id=verdict.baseline_event_id,
             candidate_sha=verdict.candidate_sha,
+            content_digest=content,
             run_ids=ids,
             policy=gate.policy or spec.gate_policy,
             statistic=gate.statistic,

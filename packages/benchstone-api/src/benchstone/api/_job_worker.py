@@ -25,6 +25,7 @@ from benchstone.api._job_process import (
     tracked,
 )
 from benchstone.api._jobs import JobInfo, dispatch_summary, job
+from benchstone.api._lock import check_drift, require_lock
 from benchstone.store import Run, Store
 
 
@@ -59,6 +60,7 @@ def run_job(
             spec = context.benchmark(record.benchmark)
             plan = plan_from_dict(record.plan, str(files.path(record)))
             root = context.root
+            check_drift(store, require_lock(store, context.name, root), root, context.manifest)
             check_unchanged(root, plan)
             if on_plan is not None:
                 on_plan(plan)

@@ -8,16 +8,15 @@ a replacement that must say why, and every freeze and replacement stays in the h
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError
 from benchstone.api._types import ReferenceReport
+from benchstone.hasher import HasherError
+from benchstone.hasher import digest as hash_file
 from benchstone.runner import BenchmarkSpec, git_state
 from benchstone.store import ReferenceEvent, Run, Store, validate_name
-
-_CHUNK = 1 << 20
 
 
 def freeze_reference(
@@ -203,17 +202,13 @@ def _check_blob(store: Store, run: Run) -> None:
     """Refuse to freeze bytes that no longer match the digest they were stored under."""
     digest = run.artifact_digest or ""
     path = store.artifact_path(digest)
-    hasher = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                hasher.update(chunk)
-    except OSError as exc:
+        actual = hash_file(path, "sha256")
+    except HasherError:
         raise ApiError(
-            f"the artifact of run {run.id} ({digest}) cannot be read from the store at {path}: "
-            f"{exc.strerror or exc}; run `bench verify`"
+            f"the artifact of run {run.id} ({digest}) cannot be read from the store at {path}; "
+            "run `bench verify`"
         ) from None
-    actual = f"sha256:{hasher.hexdigest()}"
     if actual != digest:
         raise ApiError(
             f"the stored artifact of run {run.id} at {path} no longer matches its digest "

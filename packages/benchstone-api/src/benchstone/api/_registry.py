@@ -6,9 +6,10 @@ from pathlib import Path
 
 from benchstone.api._context import load_project
 from benchstone.api._errors import ApiError
+from benchstone.api._lock import drift_message, record, require_lock, snapshot
 from benchstone.api._types import BenchmarkInfo, ProjectInfo
 from benchstone.runner import Manifest, RunnerError, check_corpus, load_manifest, require_corpus
-from benchstone.store import Registration, Store
+from benchstone.store import LockEvent, Registration, Store
 
 
 def register(path: str | Path, *, home: Path | None = None) -> ProjectInfo:
@@ -30,8 +31,46 @@ def register(path: str | Path, *, home: Path | None = None) -> ProjectInfo:
                 f"project '{manifest.project.name}' is already registered at {existing.path}; "
                 f"`bench unregister {manifest.project.name}` first to move it to {root}"
             )
+        _lock_evaluator(store, manifest.project.name, root, manifest)
         registration = store.register(manifest.project.name, str(root), manifest.hash)
         return _project_info(store, registration, manifest)
+
+
+def _lock_evaluator(store: Store, project: str, root: Path, manifest: Manifest) -> None:
+    """Lock the evaluator at first registration; an unchanged one appends nothing.
+
+    A registered project whose evaluator changed is not silently re-locked: that is what
+    `bench lock --reason` is for, so the change is a recorded decision.
+    """
+    current = store.lock(project)
+    snap = snapshot(root, manifest)
+    if current is None:
+        record(store, project, snap, action="register", reason=None)
+    elif current.digest != snap.digest:
+        raise ApiError(drift_message(store, current, snap))
+
+
+def lock(project: str, *, reason: str, home: Path | None = None) -> LockEvent:
+    """Accept the working copy's evaluator as the project's new lock (reason mandatory)."""
+    if not reason or not reason.strip():
+        raise ApiError('--reason is required: say why the evaluator changed (--reason "...")')
+    with Store.open(home) as store:
+        context = load_project(store, project)
+        current = require_lock(store, context.name, context.root)
+        snap = snapshot(context.root, context.manifest)
+        if current.digest == snap.digest:
+            raise ApiError(
+                f"project '{context.name}': the evaluator is unchanged since lock {current.id}; "
+                "nothing to lock"
+            )
+        return record(store, context.name, snap, action="lock", reason=reason.strip())
+
+
+def lock_history(project: str, *, home: Path | None = None) -> list[LockEvent]:
+    """Every lock event of ``project``, oldest first (the append-only history)."""
+    with Store.open(home) as store:
+        load_project(store, project)
+        return list(store.lock_history(project))
 
 
 def unregister(name: str, *, home: Path | None = None) -> None:

@@ -405,6 +405,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "benchstone.cli._cmd_corpus",
     "benchstone.cli._cmd_doctor",
     "benchstone.cli._cmd_init",
+    "benchstone.cli._cmd_lock",
     "benchstone.cli._cmd_references",
     "benchstone.cli._cmd_report",
     "benchstone.cli._cmd_status",

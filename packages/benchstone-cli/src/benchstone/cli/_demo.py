@@ -29,7 +29,7 @@ MANIFEST = """\
 [project]
 name = "{project}"
 language = "python"
-invocation = "{python} bench/runner.py {protocol_args}"
+invocation = "PYTHONDONTWRITEBYTECODE=1 {python} -m bench.runner {protocol_args}"
 
 [[benchmarks]]
 name = "{benchmark}"
@@ -42,13 +42,18 @@ promotion_sigma = 2.0
 expected_runtime_seconds = 1
 """
 
+# The code under test lives outside bench/ (the locked evaluator): its "speed" is one
+# constant the demo's commits change. `-m bench.runner` from the project root imports it.
+CODE = """\
+COST_PER_ITEM = {cost}
+"""
+
 RUNNER = """\
 import random
 
 from benchstone.protocol import Runner
 
-# The "speed" of the code under test: the demo's commits change this one constant.
-COST_PER_ITEM = {cost}
+from sorting import COST_PER_ITEM
 
 runner = Runner()
 
@@ -155,14 +160,13 @@ def _make_project(root: Path) -> None:
             protocol_args=PROTOCOL_ARGS,
         )
     )
-    (root / "bench" / "runner.py").write_text(RUNNER.format(cost="1.00", benchmark=BENCHMARK))
+    (root / "bench" / "runner.py").write_text(RUNNER.format(benchmark=BENCHMARK))
+    (root / "sorting.py").write_text(CODE.format(cost="1.00"))
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "baseline implementation")
 
 
 def _commit_cost(root: Path, cost: float, message: str) -> None:
-    (root / "bench" / "runner.py").write_text(
-        RUNNER.format(cost=f"{cost:.2f}", benchmark=BENCHMARK)
-    )
+    (root / "sorting.py").write_text(CODE.format(cost=f"{cost:.2f}"))
     _git(root, "commit", "-q", "-am", message)

@@ -91,7 +91,10 @@ def git_diff(root: Path) -> bytes:
         }
         Path(env["GIT_OBJECT_DIRECTORY"]).mkdir()
         if index.is_file():
-            shutil.copyfile(index, env["GIT_INDEX_FILE"])
+            # copy2 keeps the index's mtime: git trusts an entry's cached stat only when
+            # the file is older than the index, so a fresh mtime on the copy would hide an
+            # edit of the same size made in the same second as the last `git add`.
+            shutil.copy2(index, env["GIT_INDEX_FILE"])
         else:
             _git(top, ["read-tree", "HEAD"], env=env)
         untracked = _git(top, ["ls-files", "--others", "--exclude-standard", "-z"], env=env)
