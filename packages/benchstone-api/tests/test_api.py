@@ -126,3 +126,26 @@ def test_evaluation_rows_record_the_returned_kind(project, home):
         (row,) = store.evaluations("proj", "speed")
     assert row.kind == "NEEDS_MORE_DATA" and row.details["gate_kind"] == "PROMOTE"
     assert row.id == verdict.evaluation_id and row.look == 1
+
+
+def test_a_verdict_on_unsealed_runs_says_so(project, home):
+    api.register(project.root)
+    api.establish_baseline("proj", "plain")
+    project.commit(level=0.8)
+    api.run("proj", "plain")
+    sealed = api.evaluate("proj", "plain")
+    assert sealed.kind == "PROMOTE"
+    assert not any("unsealed" in note for note in sealed.notes)
+
+    # The same project measured with sandbox = "none": the verdict names the risk.
+    manifest = project.root / "bench" / "manifest.toml"
+    text = manifest.read_text().replace('[project]\n', '[project]\nsandbox = "none"\n', 1)
+    manifest.write_text(text)
+    project.commit()
+    api.lock("proj", reason="measure unsealed on a host without bubblewrap")
+    api.run("proj", "plain")
+    unsealed = api.evaluate("proj", "plain")
+    (note,) = [n for n in unsealed.notes if "unsealed" in n]
+    assert note.startswith("3 of the 6 compared run(s) ran unsealed (isolation none)")
+    assert "install bubblewrap" in note
+    assert unsealed.to_dict()["notes"] == list(unsealed.notes)

@@ -122,7 +122,26 @@ def _verdict(
     verdict = _statistical_verdict(store, context, spec, sha, allow_dirty=allow_dirty, dirty=dirty)
     if verdict.kind == "PROMOTE" and spec.requires_correctness:
         verdict = _guard_correctness(store, context, spec, sha, verdict, allow_dirty=allow_dirty)
-    return _record_look(store, context, spec, verdict)
+    return _record_look(store, context, spec, _note_unsealed(store, verdict))
+
+
+def _note_unsealed(store: Store, verdict: Verdict) -> Verdict:
+    """Say so when a compared run ran unsealed (``sandbox = "none"``, or rows from before
+    isolation was recorded): its code could have reached the store, so the verdict rests
+    on trusting it."""
+    ids = (*verdict.baseline_run_ids, *verdict.candidate_run_ids)
+    if not ids:
+        return verdict
+    runs = store.runs(verdict.project, verdict.benchmark, ids=ids, newest_first=False)
+    unsealed = [r for r in runs if r.isolation in (None, "none")]
+    if not unsealed:
+        return verdict
+    note = (
+        f"{len(unsealed)} of the {len(runs)} compared run(s) ran unsealed (isolation none): "
+        "the code under test could reach the store; install bubblewrap and keep "
+        'sandbox = "auto" for a verdict it cannot bend'
+    )
+    return replace(verdict, notes=(*verdict.notes, note))
 
 
 def _eligible(run: Run, metric_source: str, *, allow_dirty: bool) -> bool:

@@ -52,7 +52,6 @@ JUDGEMENT_KEYS: Final = frozenset(
 )
 _SKIPPED_DIRS: Final = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 _SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
-_CHUNK: Final = 1 << 16
 
 
 @dataclass(frozen=True)
