@@ -139,7 +139,7 @@ def test_a_verdict_on_unsealed_runs_says_so(project, home):
 
     # The same project measured with sandbox = "none": the verdict names the risk.
     manifest = project.root / "bench" / "manifest.toml"
-    text = manifest.read_text().replace('[project]\n', '[project]\nsandbox = "none"\n', 1)
+    text = manifest.read_text().replace("[project]\n", '[project]\nsandbox = "none"\n', 1)
     manifest.write_text(text)
     project.commit()
     api.lock("proj", reason="measure unsealed on a host without bubblewrap")
