@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("mcp", reason="the mcp extra (pip install 'benchstone-api[mcp]')")
 
-from mcp import Client  # noqa: E402
+from mcp import Client
 
-from benchstone import api  # noqa: E402
-from benchstone.api._documents import projects_document, to_json  # noqa: E402
+from benchstone import api
+from benchstone.api._documents import projects_document, to_json
 
 TOOLS = {"list_projects", "run", "job_status", "jobs", "evaluate", "history", "promote"}
 READ_ONLY = {"list_projects", "job_status", "jobs", "history"}
