@@ -162,3 +162,21 @@ def test_refusals_are_tool_errors_with_the_one_line_message(registered):
     anyio.run(main)
     assert api.baseline("proj", "plain").action == "establish"  # nothing moved
     assert api.jobs(include_finished=True) == jobs_before  # nothing was started
+
+
+def test_an_edited_evaluator_is_refused_and_no_tool_relocks_it(registered):
+    manifest = registered.root / "bench" / "manifest.toml"
+    manifest.write_text(manifest.read_text().replace("repetitions = 3", "repetitions = 2"))
+    registered.commit()
+    jobs_before = api.jobs(include_finished=True)
+
+    async def main() -> None:
+        async with Client(api.mcp_server()) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            assert not names & {"lock", "register", "unregister", "establish_baseline"}
+            text = await error_text(client, "run", project="proj", benchmark="plain")
+            assert "the evaluator differs from the lock of project 'proj'" in text
+            assert "bench/manifest.toml" in text
+
+    anyio.run(main)
+    assert api.jobs(include_finished=True) == jobs_before  # nothing was started
