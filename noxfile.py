@@ -18,6 +18,15 @@ ROOT = Path(__file__).parent
 PACKAGES = ROOT / "packages"
 PYTHON = ["3.11"]
 
+# Extras a package's session installs beyond [test]: optional integrations are tested in
+# the session of the package they live in (`bench mcp`'s server is benchstone-api's; the
+# command is benchstone-cli's). The core without them is tested too: those tests block
+# the SDK's import and check the one-line error.
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "benchstone-api": ("mcp",),
+    "benchstone-cli": ("mcp",),
+}
+
 nox.options.sessions = [
     "protocol",
     "hasher",
@@ -77,8 +86,10 @@ def _build_wheels(session: nox.Session, dists: list[str]) -> list[str]:
 
 def _package_session(session: nox.Session, dist: str) -> None:
     wheels = _build_wheels(session, _internal_deps(dist))
-    # The package under test gets its [test] extra; its benchstone deps come from our wheels.
-    session.install(*wheels[:-1], f"{wheels[-1]}[test]")
+    # The package under test gets its [test] extra (and EXTRAS); its benchstone deps come
+    # from our wheels, also when an extra names one of them (benchstone-api[mcp]).
+    extras = ",".join(("test", *EXTRAS.get(dist, ())))
+    session.install(*wheels[:-1], f"{wheels[-1]}[{extras}]")
     tests = PACKAGES / dist / "tests"
     session.chdir(str(tests))
     session.run(

@@ -47,6 +47,7 @@ _LOCATIONS: dict[str, str] = {
     "list_projects": "benchstone.api._registry",
     "lock": "benchstone.api._registry",
     "lock_history": "benchstone.api._registry",
+    "mcp_server": "benchstone.api._mcp",
     "pin_corpus": "benchstone.api._corpus",
     "promote": "benchstone.api._evaluate",
     "prune_jobs": "benchstone.api._jobs",
@@ -55,6 +56,7 @@ _LOCATIONS: dict[str, str] = {
     "register": "benchstone.api._registry",
     "replace_reference": "benchstone.api._references",
     "run": "benchstone.api._dispatch",
+    "serve_mcp": "benchstone.api._mcp",
     "timeline": "benchstone.api._history",
     "unregister": "benchstone.api._registry",
     "verify_corpus": "benchstone.api._corpus",
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
     from benchstone.api._failures import Failure, failures
     from benchstone.api._history import Timeline, baseline, baseline_history, history, timeline
     from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs, prune_jobs
+    from benchstone.api._mcp import mcp_server, serve_mcp
     from benchstone.api._references import (
         freeze_reference,
         reference,
@@ -123,6 +126,7 @@ __all__ = [
     "list_projects",
     "lock",
     "lock_history",
+    "mcp_server",
     "pin_corpus",
     "promote",
     "prune_jobs",
@@ -131,6 +135,7 @@ __all__ = [
     "register",
     "replace_reference",
     "run",
+    "serve_mcp",
     "timeline",
     "unregister",
     "verify_corpus",

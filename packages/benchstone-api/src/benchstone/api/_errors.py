@@ -16,3 +16,24 @@ class PromotionRefused(ApiError, ValueError):
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+def harness_errors() -> tuple[type[Exception], ...]:
+    """The exception bases of every package the workflow drives.
+
+    Their messages are written for the user (one line naming the file, key or value), so a
+    front-end shows them as they are; anything else is a bug. Imported on call: loading
+    this module must stay cheap.
+    """
+    from benchstone.gates import GateError
+    from benchstone.hasher import HasherError
+    from benchstone.protocol import ProtocolError
+    from benchstone.runner import RunnerError
+    from benchstone.store import StoreError
+
+    return (ApiError, RunnerError, StoreError, ProtocolError, HasherError, GateError)
+
+
+def error_line(message: str) -> str:
+    """How every front-end shows a failure: `Error: ` and the message on one line."""
+    return f"Error: {' '.join(message.split())}"

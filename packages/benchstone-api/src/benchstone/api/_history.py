@@ -70,6 +70,8 @@ def timeline(
     home: Path | None = None,
 ) -> Timeline:
     """`bench history` in one call: the runs, the pointer and the gated values."""
+    if limit is not None and limit < 1:
+        raise ApiError(f"limit must be at least 1 (the newest runs to show), got {limit}")
     validate_name("project", project)
     validate_name("benchmark", benchmark)
     with Store.open(home) as store:

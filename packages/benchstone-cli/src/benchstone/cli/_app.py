@@ -93,7 +93,9 @@ def list_command(project: str | None, as_json: bool) -> int:
 
     infos = api.list_projects(project=project)
     if as_json:
-        emit_json({"projects": [info.to_dict() for info in infos]})
+        from benchstone.api._documents import projects_document
+
+        emit_json(projects_document(infos))
         return 0
     if not infos:
         click.echo("no projects registered; use `bench register PATH`")
@@ -187,10 +189,9 @@ def run(
     )
     failed = bool(report.runs) and not report.ok_runs
     if as_json:
-        document = report.to_dict()
-        if failed:
-            document["failures"] = [f.to_dict() for f in api.failures(report.runs)]
-        emit_json(document)
+        from benchstone.api._documents import dispatch_document
+
+        emit_json(dispatch_document(report))
     elif isinstance(report, api.BackgroundDispatch):
         from benchstone.cli._cmd_status import background_lines
 
@@ -277,6 +278,11 @@ def establish(
     help="Assert the verdict: exit 0 if it is this kind, 4 if not.",
 )
 @click.option(
+    "--warn-only",
+    is_flag=True,
+    help="Report a REJECT as usual but exit 0 for it (for a CI job that starts by watching).",
+)
+@click.option(
     "--allow-dirty",
     is_flag=True,
     help="Pool candidate runs made on a dirty tree and skip the STALE checks.",
@@ -284,22 +290,35 @@ def establish(
 @json_option
 @command_errors
 def evaluate(
-    project: str, benchmark: str, expect: str | None, allow_dirty: bool, as_json: bool
+    project: str,
+    benchmark: str,
+    expect: str | None,
+    warn_only: bool,
+    allow_dirty: bool,
+    as_json: bool,
 ) -> int:
     """Verdict for the current SHA against the baseline; the exit code encodes it.
 
     STALE (exit 5) when the tree is dirty, the corpus drifted, or the tracked_paths
-    content differs from what the candidate runs were made from.
+    content differs from what the candidate runs were made from. With --warn-only a
+    REJECT exits 0 (a `warning:` line on stderr says so); every other verdict keeps its code.
     """
     from benchstone import api
+    from benchstone.api._documents import verdict_document
 
+    if warn_only and expect is not None:
+        raise CommandFailed(
+            "--warn-only and --expect contradict each other: --expect makes the verdict an "
+            "assertion, --warn-only lets a REJECT pass; use one of them"
+        )
     verdict = api.evaluate(project, benchmark, allow_dirty=allow_dirty)
     if as_json:
-        document = verdict.to_dict()
-        document["expect"] = expect
-        emit_json(document)
+        emit_json(verdict_document(verdict, expect=expect))
     else:
         echo_lines(fmt.verdict_lines(verdict))
+    if warn_only and verdict.kind == "REJECT":
+        warn(f"{project}/{benchmark} is REJECT; exiting 0 because of --warn-only")
+        return 0
     if expect is None:
         return exit_code_for(verdict.kind)
     # --expect is an assertion: the verdict's own exit code no longer matters.
@@ -379,8 +398,6 @@ def history(
     """The textual timeline of a benchmark's runs; * marks the active baseline."""
     from benchstone import api
 
-    if limit is not None and limit < 1:
-        raise CommandFailed(f"--limit must be at least 1, got {limit}")
     found = api.timeline(project, benchmark, since=since, git_sha=git_sha, limit=limit)
     if as_json:
         emit_json(found.to_dict())
@@ -406,6 +423,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "benchstone.cli._cmd_doctor",
     "benchstone.cli._cmd_init",
     "benchstone.cli._cmd_lock",
+    "benchstone.cli._cmd_mcp",
     "benchstone.cli._cmd_references",
     "benchstone.cli._cmd_report",
     "benchstone.cli._cmd_status",

@@ -42,7 +42,9 @@ def status(include_finished: bool, prune: bool, as_json: bool) -> int:
         return 0
     found = api.jobs(include_finished=include_finished)
     if as_json:
-        emit_json({"all": include_finished, "jobs": [info.to_dict() for info in found]})
+        from benchstone.api._documents import jobs_document
+
+        emit_json(jobs_document(found, include_finished=include_finished))
         return 0
     echo_lines(status_lines(found, include_finished=include_finished))
     return 0

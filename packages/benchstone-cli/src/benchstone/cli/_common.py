@@ -7,7 +7,6 @@ live in its own module without import cycles.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -29,16 +28,12 @@ class CommandFailed(Exception):
 
 
 def _harness_errors() -> tuple[type[BaseException], ...]:
-    """Exception bases of every package: their messages are written for the user."""
-    from benchstone.api import ApiError
-    from benchstone.gates import GateError
-    from benchstone.hasher import HasherError
-    from benchstone.protocol import ProtocolError
+    """Exception bases whose messages are written for the user: the workflow's, and the
+    report's (`bench report` calls benchstone.report directly)."""
+    from benchstone.api._errors import harness_errors
     from benchstone.report import ReportError
-    from benchstone.runner import RunnerError
-    from benchstone.store import StoreError
 
-    return (ApiError, RunnerError, StoreError, ProtocolError, HasherError, GateError, ReportError)
+    return (*harness_errors(), ReportError)
 
 
 def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
@@ -79,7 +74,9 @@ def _silence_stdout() -> None:
 
 
 def error_line(message: str) -> None:
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    from benchstone.api._errors import error_line as one_line
+
+    click.echo(one_line(message), err=True)
 
 
 def warn(message: str) -> None:
@@ -87,7 +84,9 @@ def warn(message: str) -> None:
 
 
 def emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+    from benchstone.api._documents import to_json
+
+    click.echo(to_json(document))
 
 
 def echo_lines(lines: list[str]) -> None:
