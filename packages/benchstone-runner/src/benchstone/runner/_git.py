@@ -138,6 +138,18 @@ def resolve_sha(root: Path, rev: str) -> str:
     return out.decode().strip()
 
 
+def git_common_dir(root: Path) -> Path:
+    """The repository's shared git directory (objects, refs), as an absolute path.
+
+    A checkout and every ``git worktree`` of it answer the same directory, and nothing
+    else does: it is how a worktree is recognised as a checkout of a registered project
+    rather than of some other repository.
+    """
+    git_state(root)  # a clear error for "not a repository" / "no commit" first
+    out = _git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
+    return Path(out.decode().strip()).resolve()
+
+
 @contextlib.contextmanager
 def worktree(root: Path, sha: str) -> Iterator[Path]:
     """A temporary detached checkout of ``sha``; always removed, whatever happens inside.
