@@ -96,14 +96,17 @@ def sorting(sorting_template: Sorting, tmp_path: Path) -> Sorting:
     )
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Programs OpenEvolve could propose, and where the example lives."""
+
+    example: Path = EXAMPLE
+    initial: str = INITIAL
+    fast: str = FAST
+    slow: str = SLOW
+    wrong: str = WRONG
+
+
 @pytest.fixture
-def program(tmp_path: Path):
-    """Write a candidate program to a file, as OpenEvolve does, and return its path."""
-    counter = iter(range(1000))
-
-    def write(code: str) -> str:
-        path = tmp_path / f"candidate_{next(counter)}.py"
-        path.write_text(code)
-        return str(path)
-
-    return write
+def candidates() -> Candidates:
+    return Candidates()
