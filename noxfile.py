@@ -27,6 +27,7 @@ nox.options.sessions = [
     "api",
     "cli",
     "report",
+    "integrations",
     "integration",
     "lint",
 ]
@@ -75,10 +76,10 @@ def _build_wheels(session: nox.Session, dists: list[str]) -> list[str]:
     return wheels
 
 
-def _package_session(session: nox.Session, dist: str) -> None:
+def _package_session(session: nox.Session, dist: str, extras: str = "test") -> None:
     wheels = _build_wheels(session, _internal_deps(dist))
     # The package under test gets its [test] extra; its benchstone deps come from our wheels.
-    session.install(*wheels[:-1], f"{wheels[-1]}[test]")
+    session.install(*wheels[:-1], f"{wheels[-1]}[{extras}]")
     tests = PACKAGES / dist / "tests"
     session.chdir(str(tests))
     session.run(
@@ -109,6 +110,13 @@ for _short in ("protocol", "hasher", "store", "gates", "runner", "api", "cli", "
         return _session
 
     globals()[f"session_{_short}"] = _make()
+
+
+@nox.session(python=PYTHON)
+def integrations(session: nox.Session) -> None:
+    """Build benchstone-integrations with its `openevolve` extra and run its tests, which
+    drive OpenEvolve's own Evaluator (the extra must be enough to install OpenEvolve)."""
+    _package_session(session, "benchstone-integrations", extras="openevolve,test")
 
 
 @nox.session(python=PYTHON)

@@ -67,12 +67,10 @@ def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
 
 
-@pytest.fixture(scope="session")
-def sorting_template(tmp_path_factory: pytest.TempPathFactory) -> Sorting:
-    """Registered, reference frozen, baseline established: once per test session."""
+def registered_copy(base: Path) -> tuple[Path, Path]:
+    """The example project as a fresh git repository under ``base``, registered; (root, home)."""
     from benchstone import api
 
-    base = tmp_path_factory.mktemp("sorting")
     root = base / "sorting"
     shutil.copytree(EXAMPLE / "project", root)
     shutil.copyfile(EXAMPLE / "initial_program.py", root / "solution.py")
@@ -82,6 +80,16 @@ def sorting_template(tmp_path_factory: pytest.TempPathFactory) -> Sorting:
     git(root, "commit", "-q", "-m", "sorting project")
     home = base / "home"
     api.register(root, home=home)
+    return root, home
+
+
+@pytest.fixture(scope="session")
+def sorting_template(tmp_path_factory: pytest.TempPathFactory) -> Sorting:
+    """Registered, reference frozen, baseline established: once per test session."""
+    from benchstone import api
+
+    base = tmp_path_factory.mktemp("sorting")
+    root, home = registered_copy(base)
     api.run("sorting", "sorts_correctly", home=home)
     api.freeze_reference("sorting", "sorts_correctly", home=home)
     api.establish_baseline("sorting", "sort_speed", home=home)
@@ -94,6 +102,13 @@ def sorting(sorting_template: Sorting, tmp_path: Path) -> Sorting:
     return Sorting(
         root=sorting_template.root, home=sorting_template.home, work_dir=tmp_path / "work"
     )
+
+
+@pytest.fixture
+def unprepared(tmp_path: Path) -> Sorting:
+    """The example registered, but no reference frozen and no baseline established."""
+    root, home = registered_copy(tmp_path)
+    return Sorting(root=root, home=home, work_dir=tmp_path / "work")
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,25 @@ def test_an_unregistered_project_scores_zero_with_the_reason(sorting, tmp_path, 
     assert "project 'nosuch' is not registered" in artifacts["error"]
 
 
+def test_missing_reference_then_missing_baseline_score_zero_saying_why(
+    unprepared, tmp_path, candidates
+):
+    from benchstone import api
+
+    evaluator = Evaluator(cascade(), str(evaluator_file(tmp_path, unprepared)))
+    metrics, artifacts = score(evaluator, candidates.fast, "no-reference")
+    assert metrics["combined_score"] == 0.0 and metrics["correct"] == 0.0
+    assert artifacts["correctness_verdict"] == "NO_REFERENCE"
+    assert artifacts["error"].startswith("sorts_correctly: NO_REFERENCE")
+
+    api.run("sorting", "sorts_correctly", home=unprepared.home)
+    api.freeze_reference("sorting", "sorts_correctly", home=unprepared.home)
+    metrics, artifacts = score(evaluator, candidates.fast, "no-baseline")
+    assert metrics["correct"] == 1.0 and metrics["combined_score"] == 0.0
+    assert artifacts["verdict"] == "NO_BASELINE"
+    assert artifacts["error"].startswith("sort_speed: NO_BASELINE")
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

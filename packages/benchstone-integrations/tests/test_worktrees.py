@@ -131,3 +131,30 @@ def test_a_path_that_is_not_a_repository_is_one_error(tmp_path):
     plain.mkdir()
     with pytest.raises(IntegrationError, match="git rev-parse failed"), slot(plain, tmp_path / "w"):
         pass
+
+
+def test_a_project_in_a_subdirectory_gets_the_same_subdirectory_of_the_slot(tmp_path):
+    top = tmp_path / "mono"
+    (top / "sub").mkdir(parents=True)
+    _git(top, "init", "-q", "-b", "main")
+    (top / "sub" / "solution.py").write_text("x = 1\n")
+    (top / "other.txt").write_text("outside the project\n")
+    _git(top, "add", "-A")
+    _git(top, "commit", "-q", "-m", "first")
+    with slot(top / "sub", tmp_path / "work") as checkout:
+        assert checkout.name == "sub" and (checkout.parent / "other.txt").is_file()
+        sha = commit_candidate(checkout, checked_path("solution.py"), _program(tmp_path, "y\n"))
+        assert _git(checkout, "show", f"{sha}:sub/solution.py") == "y"
+
+
+def test_a_git_dir_in_the_environment_does_not_redirect_the_commit(repo, tmp_path, monkeypatch):
+    other = tmp_path / "other"
+    other.mkdir()
+    _git(other, "init", "-q")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
+    with slot(repo, tmp_path / "work") as checkout:
+        sha = commit_candidate(checkout, checked_path("solution.py"), _program(tmp_path, "q\n"))
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert _git(repo, "cat-file", "-t", sha) == "commit"

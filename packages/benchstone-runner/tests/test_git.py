@@ -274,3 +274,14 @@ def test_common_dir_of_a_non_repository(tmp_path: Path) -> None:
     plain.mkdir()
     with pytest.raises(RunnerError, match="not a git repository"):
         git_common_dir(plain)
+
+
+def test_git_environment_drops_only_what_redirects_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchstone.runner import git_environment
+
+    monkeypatch.setenv("GIT_DIR", "/elsewhere/.git")
+    monkeypatch.setenv("GIT_INDEX_FILE", "/elsewhere/index")
+    env = git_environment()
+    assert "GIT_DIR" not in env and "GIT_INDEX_FILE" not in env
+    # The user's configuration and the ceiling (set by the autouse fixture) stay.
+    assert env["GIT_CONFIG_GLOBAL"] == "/dev/null" and "GIT_CEILING_DIRECTORIES" in env

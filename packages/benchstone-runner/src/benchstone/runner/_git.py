@@ -32,6 +32,16 @@ _REDIRECTING = (
 )
 
 
+def git_environment() -> dict[str, str]:
+    """The harness's environment for a git command about a given directory.
+
+    Without the variables that would point git at another repository or index than the
+    directory's own (GIT_DIR, GIT_INDEX_FILE, ... as set inside a git hook); the user's
+    git configuration and ceiling directories stay.
+    """
+    return {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
+
+
 @dataclass(frozen=True)
 class GitState:
     """The commit checked out at a project root, and whether the tree differs from it."""
@@ -190,7 +200,7 @@ def _git(
     """Run one git command in ``root``; its stdout, or RunnerError with git's own reason."""
     if not Path(root).is_dir():
         raise RunnerError(f"{root}: not a git repository (the directory does not exist)")
-    full_env = {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
+    full_env = git_environment()
     full_env.update(
         GIT_TERMINAL_PROMPT="0",
         GIT_OPTIONAL_LOCKS="0",

@@ -232,6 +232,8 @@ def _judge(
         )
         return False
     metrics["combined_score"] = combined_score(verdict)
+    if metrics["combined_score"] == 0.0:  # a verdict no program can be ranked by
+        _fail(metrics, artifacts, f"{benchmark}: {kind}: {reason}")
     return True
 
 

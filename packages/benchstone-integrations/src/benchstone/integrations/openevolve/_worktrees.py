@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from benchstone.integrations.openevolve._errors import IntegrationError
+from benchstone.runner import git_environment
 
 _IDENTITY = ("benchstone-openevolve", "benchstone-openevolve@localhost")
 _MESSAGE = (
@@ -54,7 +55,11 @@ def checked_path(value: str) -> PurePosixPath:
 
 @contextlib.contextmanager
 def slot(root: Path, work_dir: Path) -> Iterator[Path]:
-    """A free worktree of the project at ``root``, reset to its HEAD, held until exit."""
+    """A free worktree of the project at ``root``, reset to its HEAD, held until exit.
+
+    The path given is the project's root inside the worktree (the worktree itself unless
+    the project is a subdirectory of its repository).
+    """
     work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     index = 0
     while True:
@@ -68,7 +73,8 @@ def slot(root: Path, work_dir: Path) -> Iterator[Path]:
         try:
             path = work_dir / f"slot-{index}"
             _reset(root, path)
-            yield path
+            # A project may be a subdirectory of its repository: the same one, in the slot.
+            yield path / _git(root, ["rev-parse", "--show-prefix"]).strip()
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -144,10 +150,10 @@ def _git(
 ) -> str:
     """One git command in ``cwd``; its stdout, or IntegrationError with git's reason.
 
-    Every ``GIT_*`` variable of the caller is dropped (a hook or an IDE may set GIT_DIR or
-    GIT_INDEX_FILE, which would point git at another repository than ``cwd``'s).
+    The environment is the runner's (:func:`benchstone.runner.git_environment`: no GIT_DIR
+    or GIT_INDEX_FILE pointing git at another repository than ``cwd``'s).
     """
-    full = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    full = git_environment()
     full.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     full.update(env or {})
     try:
