@@ -61,7 +61,9 @@ class BenchstoneEvaluator:
             )
         if not (isinstance(kill_grace_seconds, int | float) and kill_grace_seconds >= 0):
             raise IntegrationError(f"kill_grace_seconds {kill_grace_seconds!r} must be >= 0")
-        if repetitions is not None and (isinstance(repetitions, bool) or repetitions < 1):
+        if repetitions is not None and (
+            not isinstance(repetitions, int) or isinstance(repetitions, bool) or repetitions < 1
+        ):
             raise IntegrationError(f"repetitions {repetitions!r} must be a whole number >= 1")
         self.project = _checked_names(project, correctness, performance)
         self.candidate_path = candidate_path
@@ -106,8 +108,13 @@ class BenchstoneEvaluator:
                         break
         except IntegrationError as exc:
             _fail(metrics, artifacts, str(exc))
+        except Exception as exc:
+            # Never raise into OpenEvolve: after a stage-2 exception its cascade keeps the
+            # stage-1 metrics (correct = 1.0), which would rank an unmeasured program high.
+            logger.exception("benchstone evaluation failed")
+            _fail(metrics, artifacts, f"{type(exc).__name__}: {exc}")
         if metrics.get("combined_score") == 0.0:
-            logger.info("candidate scored 0: %s", artifacts.get("reason") or artifacts.get("error"))
+            logger.info("candidate scored 0: %s", artifacts.get("error"))
         return _result(metrics, artifacts)
 
     def _stage(
