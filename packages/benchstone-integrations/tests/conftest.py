@@ -60,6 +60,12 @@ def git(root: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.fixture(name="git")
+def git_fixture():
+    """``git(root, *args)``: one git command with a throwaway identity; its stdout."""
+    return git
+
+
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
