@@ -62,3 +62,21 @@ def test_a_missing_program_file_scores_zero(sorting, tmp_path):
 def test_bad_numbers_are_refused_when_built(sorting, options, message):
     with pytest.raises(IntegrationError, match=message):
         judge(sorting, **options)
+
+
+def test_concurrent_evaluations_use_their_own_slots(sorting, tmp_path, candidates):
+    """Two OpenEvolve workers at once: two worktrees, each its own candidate's verdict."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    evaluator = judge(sorting)
+    paths = []
+    for name in ("fast", "wrong"):
+        path = tmp_path / f"{name}.py"
+        path.write_text(getattr(candidates, name))
+        paths.append(str(path))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fast, wrong = pool.map(evaluator.evaluate, paths)
+    assert fast.metrics["correct"] == 1.0 and fast.metrics["combined_score"] > 0.4
+    assert wrong.metrics["combined_score"] == 0.0 and wrong.metrics["correct"] == 0.0
+    assert fast.artifacts["candidate_sha"] != wrong.artifacts["candidate_sha"]
+    assert sorted(p.name for p in sorting.work_dir.glob("slot-?")) == ["slot-0", "slot-1"]
