@@ -64,6 +64,11 @@ def test_bad_numbers_are_refused_when_built(sorting, options, message):
         judge(sorting, **options)
 
 
+def test_a_work_dir_inside_the_store_is_refused(sorting):
+    with pytest.raises(IntegrationError, match="lies inside the benchstone store"):
+        judge(sorting, work_dir=sorting.home / "slots")
+
+
 def test_concurrent_evaluations_use_their_own_slots(sorting, tmp_path, candidates):
     """Two OpenEvolve workers at once: two worktrees, each its own candidate's verdict."""
     from concurrent.futures import ThreadPoolExecutor

@@ -76,6 +76,7 @@ class BenchstoneEvaluator:
         self.work_dir = (
             Path(work_dir).expanduser().absolute() if work_dir else _default_dir(project)
         )
+        _outside_the_store(self.work_dir, self.home)
         self.repetitions = repetitions
 
     # --- what an evaluator.py re-exports -------------------------------------------
@@ -277,6 +278,19 @@ def _checked_names(project: str, *benchmarks: str) -> str:
     except StoreError as exc:
         raise IntegrationError(str(exc)) from None
     return project
+
+
+def _outside_the_store(work_dir: Path, home: Path | None) -> None:
+    """Refuse a work dir inside the store: the sandbox hides the store from every run,
+    so a slot there would be an empty directory to the benchmark."""
+    from benchstone.store import home_dir
+
+    store = (home or home_dir()).resolve()
+    if work_dir.resolve().is_relative_to(store):
+        raise IntegrationError(
+            f"work_dir {work_dir} lies inside the benchstone store {store}, which runs "
+            "cannot see; choose a directory outside it"
+        )
 
 
 def _default_dir(project: str) -> Path:
