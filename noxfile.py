@@ -20,11 +20,13 @@ PYTHON = ["3.11"]
 
 # Extras a package's session installs beyond [test]: optional integrations are tested in
 # the session of the package they live in (`bench mcp`'s server is benchstone-api's; the
-# command is benchstone-cli's). The core without them is tested too: those tests block
+# command is benchstone-cli's; the OpenEvolve evaluator's session proves the extra is
+# enough to install OpenEvolve). The core without them is tested too: those tests block
 # the SDK's import and check the one-line error.
 EXTRAS: dict[str, tuple[str, ...]] = {
     "benchstone-api": ("mcp",),
     "benchstone-cli": ("mcp",),
+    "benchstone-integrations": ("openevolve",),
 }
 
 nox.options.sessions = [
@@ -36,6 +38,7 @@ nox.options.sessions = [
     "api",
     "cli",
     "report",
+    "integrations",
     "integration",
     "lint",
 ]
@@ -109,7 +112,17 @@ def _package_session(session: nox.Session, dist: str) -> None:
     )
 
 
-for _short in ("protocol", "hasher", "store", "gates", "runner", "api", "cli", "report"):
+for _short in (
+    "protocol",
+    "hasher",
+    "store",
+    "gates",
+    "runner",
+    "api",
+    "cli",
+    "report",
+    "integrations",
+):
 
     def _make(short: str = _short):  # bind the loop variable
         @nox.session(name=short, python=PYTHON)

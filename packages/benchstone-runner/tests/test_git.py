@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from benchstone.runner._errors import RunnerError
-from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
+from benchstone.runner._git import (
+    GitState,
+    git_common_dir,
+    git_diff,
+    git_state,
+    resolve_sha,
+    worktree,
+)
 
 Git = Callable[..., str]
 
@@ -244,3 +251,37 @@ def test_diff_sees_a_same_size_edit_made_in_the_second_of_the_commit(repo: Path)
     os.utime(path, (past, past))
     os.utime(index, (past, past))
     assert b"+1.0 0.02" in git_diff(repo)
+
+
+# --- git_common_dir ---------------------------------------------------------------
+
+
+def test_a_worktree_shares_the_common_dir_of_its_repository(repo: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "--detach", "-q", str(linked), "HEAD")
+    assert git_common_dir(linked) == git_common_dir(repo) == (repo / ".git").resolve()
+    assert git_common_dir(repo / "bench") == git_common_dir(repo)
+
+
+def test_a_clone_has_its_own_common_dir(repo: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    assert git_common_dir(clone) != git_common_dir(repo)
+
+
+def test_common_dir_of_a_non_repository(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(RunnerError, match="not a git repository"):
+        git_common_dir(plain)
+
+
+def test_git_environment_drops_only_what_redirects_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchstone.runner import git_environment
+
+    monkeypatch.setenv("GIT_DIR", "/elsewhere/.git")
+    monkeypatch.setenv("GIT_INDEX_FILE", "/elsewhere/index")
+    env = git_environment()
+    assert "GIT_DIR" not in env and "GIT_INDEX_FILE" not in env
+    # The user's configuration and the ceiling (set by the autouse fixture) stay.
+    assert env["GIT_CONFIG_GLOBAL"] == "/dev/null" and "GIT_CEILING_DIRECTORIES" in env

@@ -1,4 +1,10 @@
-"""Resolving a project name into its registration, manifest and working tree."""
+"""Resolving a project name into its registration, manifest and working tree.
+
+The working tree is the registered root, or a ``checkout`` the caller names: a
+``git worktree`` of the same repository (an optimisation loop commits each candidate in a
+worktree of its own, leaving the user's checkout alone). Everything downstream (git
+state, dirty refusal, the lock, corpus, freshness) then reads that checkout.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchstone.api._errors import ApiError
-from benchstone.runner import BenchmarkSpec, Manifest, load_manifest
+from benchstone.runner import BenchmarkSpec, Manifest, RunnerError, git_common_dir, load_manifest
 from benchstone.store import Registration, Store
 
 
@@ -15,10 +21,12 @@ from benchstone.store import Registration, Store
 class ProjectContext:
     registration: Registration
     manifest: Manifest
+    # A worktree of the project measured instead of its registered root (None: the root).
+    checkout: Path | None = None
 
     @property
     def root(self) -> Path:
-        return Path(self.registration.path)
+        return self.checkout if self.checkout is not None else Path(self.registration.path)
 
     @property
     def name(self) -> str:
@@ -28,8 +36,12 @@ class ProjectContext:
         return self.manifest.benchmark(name)
 
 
-def load_project(store: Store, name: str) -> ProjectContext:
-    """The registered project ``name`` with its manifest as it is on disk now."""
+def load_project(store: Store, name: str, *, checkout: str | Path | None = None) -> ProjectContext:
+    """The registered project ``name`` with its manifest as it is on disk now.
+
+    With ``checkout``, the project as checked out there instead of at its registered root;
+    refused unless it is a checkout of the same git repository.
+    """
     registration = store.project(name)
     if registration is None:
         known = [r.name for r in store.projects()]
@@ -45,10 +57,39 @@ def load_project(store: Store, name: str) -> ProjectContext:
             f"project '{name}' was registered at {root}, which no longer exists; "
             "re-register it with `bench register PATH`"
         )
+    if checkout is not None:
+        root = _worktree_of(name, root, Path(checkout))
     manifest = load_manifest(root)
     if manifest.project.name != name:
         raise ApiError(
             f"{manifest.path}: project name is now '{manifest.project.name}', but it was "
             f"registered as '{name}'; re-register the project"
         )
-    return ProjectContext(registration=registration, manifest=manifest)
+    return ProjectContext(
+        registration=registration,
+        manifest=manifest,
+        checkout=root if checkout is not None else None,
+    )
+
+
+def _worktree_of(name: str, root: Path, checkout: Path) -> Path:
+    """``checkout`` resolved, once it is known to be a checkout of the project at ``root``.
+
+    Sharing git's common directory is the test: a worktree of the registered repository
+    passes, a clone or an unrelated repository does not (its commits are not the project's).
+    """
+    path = checkout.expanduser().resolve()
+    if not path.is_dir():
+        raise ApiError(
+            f"checkout {path} of project '{name}' is not a directory; give a git worktree of {root}"
+        )
+    try:
+        same = git_common_dir(path) == git_common_dir(root)
+    except RunnerError as exc:
+        raise ApiError(f"checkout {path} of project '{name}': {exc}") from None
+    if not same:
+        raise ApiError(
+            f"checkout {path} is not a git worktree of project '{name}' at {root}; create "
+            f"one with `git -C {root} worktree add PATH`"
+        )
+    return path

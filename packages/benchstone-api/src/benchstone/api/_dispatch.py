@@ -54,6 +54,7 @@ def run(
     n: int | None = None,
     allow_dirty: bool = False,
     background: bool = False,
+    checkout: str | Path | None = None,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
@@ -63,6 +64,8 @@ def run(
     With ``background`` (or a benchmark with ``background_required = true``) the
     repetitions run in a detached worker and the call returns at once with a
     :class:`BackgroundDispatch` (no runs yet; its ``job`` says where to look).
+    ``checkout`` measures the HEAD of that git worktree of the project instead of the
+    registered root (same refusals: dirty tree, evaluator drift, corpus).
     """
     return _dispatch(
         project,
@@ -75,6 +78,7 @@ def run(
         background=background,
         at_sha=None,
         notes=None,
+        checkout=checkout,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
@@ -111,6 +115,7 @@ def establish_baseline(
         background=background,
         at_sha=at_sha,
         notes=notes,
+        checkout=None,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
@@ -177,6 +182,7 @@ def _dispatch(
     background: bool,
     at_sha: str | None,
     notes: str | None,
+    checkout: str | Path | None,
     home: Path | None,
     on_plan: PlanCallback | None,
     on_run: RunCallback | None,
@@ -187,7 +193,7 @@ def _dispatch(
             "ends, so it cannot run in the background; drop --background"
         )
     with Store.open(home) as store:
-        context = load_project(store, project)
+        context = load_project(store, project, checkout=checkout)
         lock = require_lock(store, context.name, context.root)
         if at_sha is None:
             check_drift(store, lock, context.root, context.manifest)
@@ -228,6 +234,7 @@ def _dispatch(
                     "allow_dirty": allow_dirty,
                     "notes": notes,
                     "at_sha": sha,
+                    "checkout": str(context.checkout) if context.checkout else None,
                 },
             )
             if background:

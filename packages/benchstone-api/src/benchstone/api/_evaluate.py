@@ -33,16 +33,18 @@ def evaluate(
     benchmark: str,
     *,
     allow_dirty: bool = False,
+    checkout: str | Path | None = None,
     home: Path | None = None,
 ) -> Verdict:
     """The verdict for the project's current SHA against the benchmark's baseline.
 
     STALE, before any gate, when the runs no longer describe the disk: a dirty tree, a
     drifted corpus, or tracked_paths content other than the candidate runs' (performance
-    and quality only; ``allow_dirty`` skips the check).
+    and quality only; ``allow_dirty`` skips the check). ``checkout`` judges the HEAD of
+    that git worktree of the project instead of the registered root's (see :func:`run`).
     """
     with Store.open(home) as store:
-        context = load_project(store, project)
+        context = load_project(store, project, checkout=checkout)
         spec = context.benchmark(benchmark)
         state = git_state(context.root)
         return _verdict(store, context, spec, state.sha, allow_dirty=allow_dirty, dirty=state.dirty)

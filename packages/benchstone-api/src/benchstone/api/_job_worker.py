@@ -45,7 +45,7 @@ def run_job(
         files = JobFiles(store.paths.jobs)
         record = take_over(files, job_id)
         with tracked(files, job_id) as outcome:
-            context = load_project(store, record.project)
+            context = load_project(store, record.project, checkout=record.options.get("checkout"))
             if str(context.root) != record.root:
                 raise ApiError(
                     f"project '{record.project}' is now registered at {context.root}, not at "

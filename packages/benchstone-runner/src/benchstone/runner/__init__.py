@@ -40,7 +40,9 @@ _LOCATIONS: dict[str, str] = {
     "corpus_root": "benchstone.runner._corpus",
     "doctor": "benchstone.runner._doctor",
     "execute": "benchstone.runner._execute",
+    "git_common_dir": "benchstone.runner._git",
     "git_diff": "benchstone.runner._git",
+    "git_environment": "benchstone.runner._git",
     "git_state": "benchstone.runner._git",
     "harness_paths": "benchstone.runner._sandbox",
     "host_fingerprint": "benchstone.runner._fingerprint",
@@ -96,7 +98,15 @@ if TYPE_CHECKING:
         identity_digest,
     )
     from benchstone.runner._fresh import Freshness, check_freshness, tracked_digest
-    from benchstone.runner._git import GitState, git_diff, git_state, resolve_sha, worktree
+    from benchstone.runner._git import (
+        GitState,
+        git_common_dir,
+        git_diff,
+        git_environment,
+        git_state,
+        resolve_sha,
+        worktree,
+    )
     from benchstone.runner._instructions import instrument, require_valgrind, total_instructions
     from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
     from benchstone.runner._sandbox import Sandbox, harness_paths, runs_dir
@@ -137,7 +147,9 @@ __all__ = [
     "corpus_root",
     "doctor",
     "execute",
+    "git_common_dir",
     "git_diff",
+    "git_environment",
     "git_state",
     "harness_paths",
     "host_fingerprint",

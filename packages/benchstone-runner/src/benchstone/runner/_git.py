@@ -32,6 +32,16 @@ _REDIRECTING = (
 )
 
 
+def git_environment() -> dict[str, str]:
+    """The harness's environment for a git command about a given directory.
+
+    Without the variables that would point git at another repository or index than the
+    directory's own (GIT_DIR, GIT_INDEX_FILE, ... as set inside a git hook); the user's
+    git configuration and ceiling directories stay.
+    """
+    return {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
+
+
 @dataclass(frozen=True)
 class GitState:
     """The commit checked out at a project root, and whether the tree differs from it."""
@@ -138,6 +148,18 @@ def resolve_sha(root: Path, rev: str) -> str:
     return out.decode().strip()
 
 
+def git_common_dir(root: Path) -> Path:
+    """The repository's shared git directory (objects, refs), as an absolute path.
+
+    A checkout and every ``git worktree`` of it answer the same directory, and nothing
+    else does: it is how a worktree is recognised as a checkout of a registered project
+    rather than of some other repository.
+    """
+    git_state(root)  # a clear error for "not a repository" / "no commit" first
+    out = _git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
+    return Path(out.decode().strip()).resolve()
+
+
 @contextlib.contextmanager
 def worktree(root: Path, sha: str) -> Iterator[Path]:
     """A temporary detached checkout of ``sha``; always removed, whatever happens inside.
@@ -178,7 +200,7 @@ def _git(
     """Run one git command in ``root``; its stdout, or RunnerError with git's own reason."""
     if not Path(root).is_dir():
         raise RunnerError(f"{root}: not a git repository (the directory does not exist)")
-    full_env = {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
+    full_env = git_environment()
     full_env.update(
         GIT_TERMINAL_PROMPT="0",
         GIT_OPTIONAL_LOCKS="0",
