@@ -25,6 +25,7 @@ from benchstone.api._errors import ApiError
 from benchstone.api._lock import content_digest
 from benchstone.api._seeds import plan_seeds
 from benchstone.api._values import gated_value
+from benchstone.gates import check_artifact
 from benchstone.protocol import InvocationConfig, ProjectResult, ProtocolError
 from benchstone.runner import (
     BenchmarkSpec,
@@ -116,6 +117,11 @@ def plan_dispatch(
                 "--allow-dirty to run anyway (the diff is then recorded with the runs)"
             )
         diff_path = str(_save_diff(store, project, spec.name, state.sha, git_diff(root)))
+    if (
+        spec.output_reference is not None
+        and store.reference(project, spec.output_reference) is None
+    ):
+        raise ApiError(_unfrozen(project, spec.output_reference))
     corpus = require_corpus(root, spec, listings_dir=store.paths.listings, progress=progress)
     tracked = tracked_digest(root, manifest.project.tracked_paths)
     seeds, chosen_meta_seed = plan_seeds(
@@ -193,7 +199,9 @@ def _run_repetition(
         config_path = workdir / "config.json"
         output_path = workdir / "result.json"
         artifact_path = None
-        if spec.tier == "correctness":
+        # A timed benchmark with output_reference writes its artifact too: the run that is
+        # timed is the run that is checked (a runner cannot skip the work only when timed).
+        if spec.tier == "correctness" or spec.output_reference is not None:
             artifact_dir = workdir / "artifact"
             artifact_dir.mkdir(mode=0o700)
             artifact_path = artifact_dir / ARTIFACT_NAME
@@ -249,6 +257,10 @@ def _run_repetition(
                 artifact_digest = _store_artifact(store, artifact_path, workdir)
             except RunnerError as exc:
                 outcome = _Outcome.error(str(exc), outcome.result)
+        if outcome.status == "ok" and spec.output_reference is not None:
+            outcome = _check_output(
+                store, plan.project, spec.output_reference, artifact_digest, outcome
+            )
         result = outcome.result
         row = NewRun(
             project=plan.project,
@@ -303,6 +315,37 @@ def _store_artifact(store: Store, artifact_path: Path, workdir: Path) -> str:
         return store.put_artifact(taken)
     finally:
         shutil.rmtree(holding, ignore_errors=True)
+
+
+def _check_output(
+    store: Store, project: str, name: str, digest: str | None, outcome: _Outcome
+) -> _Outcome:
+    """A timed repetition whose output is not the reference of ``name`` is an error row.
+
+    The comparison is the correctness tier's own (gates.check_artifact), so "the same
+    output" means here what it means for PASS; no frozen reference means nothing to check
+    against, and an unchecked timed row is never gated either.
+    """
+    reference = store.reference(project, name)
+    verdict = check_artifact(reference.digest if reference else None, digest)
+    if verdict.kind == "PASS":
+        return outcome
+    if verdict.kind == "NO_REFERENCE":
+        message = _unfrozen(project, name)
+    else:
+        message = (
+            f"output differs from the reference of {name} "
+            f"({digest} is not {verdict.reference_digest})"
+        )
+    return _Outcome.error(message, outcome.result)
+
+
+def _unfrozen(project: str, name: str) -> str:
+    return (
+        f"output_reference {name!r} has no frozen reference, so the timed output cannot be "
+        f"checked; run `bench run {project} {name}` and `bench freeze-reference {project} "
+        f"{name}` first"
+    )
 
 
 def _with_gated_metric(row: NewRun, metric_source: str) -> NewRun:
