@@ -11,6 +11,7 @@ Order of events is what makes the result trustworthy:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -31,6 +32,7 @@ from benchstone.runner import (
     BenchmarkSpec,
     Execution,
     GitState,
+    InstructionLog,
     Manifest,
     RunnerError,
     Sandbox,
@@ -41,12 +43,10 @@ from benchstone.runner import (
     git_state,
     harness_paths,
     host_fingerprint,
-    instrument,
     require_corpus,
     require_valgrind,
     runs_dir,
     take_artifact,
-    total_instructions,
     tracked_digest,
 )
 from benchstone.store import NewRun, Run, Store
@@ -223,34 +223,37 @@ def _run_repetition(
         stem = f"{started_at.replace(':', '').replace('-', '')}-rep{index}-{os.getpid()}"
         stdout_log = logs / f"{stem}.stdout.log"
         stderr_log = logs / f"{stem}.stderr.log"
-        counting = spec.metric_source == "instructions"
-        if counting:
-            require_valgrind()
-            counts = workdir / "cachegrind"
-            counts.mkdir(mode=0o700)
-            command = instrument(command, counts)
         fingerprint = host_fingerprint()
-        execution = execute(
-            command,
-            cwd=root,
-            env=child_environment(),
-            timeout=spec.timeout_seconds,
-            stdout_log=stdout_log,
-            stderr_log=stderr_log,
-            sandbox=Sandbox(
-                level=manifest.project.sandbox,
-                hidden=harness_paths(store.paths.home),
-                writable=(workdir,),
-                network=manifest.project.network,
-            ),
-        )
-        outcome = _interpret(execution, output_path, spec)
-        instructions = None
-        if counting and outcome.status == "ok":
-            try:
-                instructions = total_instructions(counts)
-            except RunnerError as exc:
-                outcome = _Outcome.error(str(exc), outcome.result)
+        with contextlib.ExitStack() as stack:
+            counts = None
+            if spec.metric_source == "instructions":
+                require_valgrind()
+                # Counts travel over a socket the code under test cannot write, never
+                # through files in its reach (runner/_instructions.py).
+                counts = stack.enter_context(InstructionLog())
+                command = counts.instrument(command)
+            execution = execute(
+                command,
+                cwd=root,
+                env=child_environment(),
+                timeout=spec.timeout_seconds,
+                stdout_log=stdout_log,
+                stderr_log=stderr_log,
+                sandbox=Sandbox(
+                    level=manifest.project.sandbox,
+                    hidden=harness_paths(store.paths.home),
+                    writable=(workdir,),
+                    network=manifest.project.network,
+                ),
+                pass_fds=counts.pass_fds if counts else (),
+            )
+            outcome = _interpret(execution, output_path, spec)
+            instructions = None
+            if counts is not None and outcome.status == "ok":
+                try:
+                    instructions = counts.total()
+                except RunnerError as exc:
+                    outcome = _Outcome.error(str(exc), outcome.result)
         artifact_digest = None
         if outcome.status == "ok" and artifact_path is not None:
             try:
