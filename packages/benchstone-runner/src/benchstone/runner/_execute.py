@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psutil
 
+from benchstone.runner import _seccomp
 from benchstone.runner._errors import RunnerError
 from benchstone.runner._exec_logs import CappedLog
 from benchstone.runner._exec_watch import Watcher
@@ -137,7 +138,12 @@ def execute(
         stack.callback(err_log.close)
         seal = sandbox or Sandbox(level="none")
         isolation = seal.isolation  # RunnerError naming the fix when it cannot be had
-        argv = seal.argv(command)
+        if seal.strict:
+            seccomp_fd = stack.enter_context(_seccomp.program_fd())
+            argv = seal.argv(command, seccomp_fd=seccomp_fd)
+            pass_fds = (*pass_fds, seccomp_fd)
+        else:
+            argv = seal.argv(command)
         if isolation == ISOLATION_LANDLOCK:
             seal_harness()
         with subreaper():
