@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchstone.api._errors import ApiError
+from benchstone.api._held_out import CORPUS_NAME, RESULT_CAP_BYTES, held_out_digest, result_over_cap
 from benchstone.api._lock import content_digest
 from benchstone.api._seeds import plan_seeds
 from benchstone.api._values import gated_value
@@ -122,7 +123,11 @@ def plan_dispatch(
         and store.reference(project, spec.output_reference) is None
     ):
         raise ApiError(_unfrozen(project, spec.output_reference))
-    corpus = require_corpus(root, spec, listings_dir=store.paths.listings, progress=progress)
+    if spec.held_out:
+        corpus_digest: str | None = held_out_digest(store, project, spec)
+    else:
+        corpus = require_corpus(root, spec, listings_dir=store.paths.listings, progress=progress)
+        corpus_digest = corpus.actual
     tracked = tracked_digest(root, manifest.project.tracked_paths)
     seeds, chosen_meta_seed = plan_seeds(
         seed_set=seed_set,
@@ -140,7 +145,7 @@ def plan_dispatch(
         seeds=seeds,
         meta_seed=chosen_meta_seed,
         seed_set=seed_set,
-        corpus_digest=corpus.actual,
+        corpus_digest=corpus_digest,
         tracked_digest=tracked,
         lock_id=lock_id,
         content_digest=content_digest(root, state.sha, dirty=state.dirty, tracked=tracked),
@@ -205,7 +210,19 @@ def _run_repetition(
             artifact_dir = workdir / "artifact"
             artifact_dir.mkdir(mode=0o700)
             artifact_path = artifact_dir / ARTIFACT_NAME
-        corpus = corpus_root(root, spec)
+        readonly: tuple[tuple[Path, Path], ...] = ()
+        if spec.held_out:
+            # The stored copy, bound read-only into the run dir of a strict sandbox.
+            assert plan.corpus_digest is not None  # plan_dispatch checked it
+            source = store.corpus_path(plan.corpus_digest)
+            corpus: Path | None = workdir / CORPUS_NAME
+            if source.is_dir():
+                corpus.mkdir()
+            else:
+                corpus.touch()
+            readonly = ((source, corpus),)
+        else:
+            corpus = corpus_root(root, spec)
         InvocationConfig(
             benchmark=spec.name,
             seed=seed,
@@ -243,11 +260,18 @@ def _run_repetition(
                     level=manifest.project.sandbox,
                     hidden=harness_paths(store.paths.home),
                     writable=(workdir,),
-                    network=manifest.project.network,
+                    network=manifest.project.network and not spec.held_out,
+                    strict=spec.held_out,
+                    readonly=readonly,
+                    keep=(root,),
                 ),
                 pass_fds=counts.pass_fds if counts else (),
+                # A held-out run's output could carry the corpus: its logs keep no byte.
+                **({"log_cap_bytes": 0} if spec.held_out else {}),
             )
             outcome = _interpret(execution, output_path, spec)
+            if spec.held_out:
+                outcome = _held_out_outcome(outcome)
             instructions = None
             if counts is not None and outcome.status == "ok":
                 try:
@@ -341,6 +365,19 @@ def _check_output(
             f"({digest} is not {verdict.reference_digest})"
         )
     return _Outcome.error(message, outcome.result)
+
+
+def _held_out_outcome(outcome: _Outcome) -> _Outcome:
+    """What of a held-out run's result may leave it: small numbers, no echoed content."""
+    if outcome.message is not None and outcome.message.startswith("bad result file"):
+        return _Outcome.error("bad result file (a held-out run's details are not kept)")
+    size = result_over_cap(outcome.result) if outcome.result is not None else None
+    if size is not None:
+        return _Outcome.error(
+            f"a held-out run reported {size} bytes of metadata, metric_components and "
+            f"message, over the cap of {RESULT_CAP_BYTES} bytes; report numbers, not data"
+        )
+    return outcome
 
 
 def _unfrozen(project: str, name: str) -> str:

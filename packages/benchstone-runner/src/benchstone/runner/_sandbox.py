@@ -91,6 +91,9 @@ class Sandbox:
     # private /tmp, no network, no Unix sockets; ``readonly`` binds (source, target).
     strict: bool = False
     readonly: tuple[tuple[Path, Path], ...] = ()
+    # Strict only: paths under /tmp that stay visible (read-only) over the private /tmp,
+    # such as a project tree that lives there.
+    keep: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -162,6 +165,9 @@ class Sandbox:
             # Read-only everything; a fresh /dev (its /dev/shm private) and a private /tmp.
             args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
             args += ["--tmpfs", "/tmp", "--setenv", "TMPDIR", "/tmp"]
+            for path in _outermost(self.keep):
+                if path.is_relative_to("/tmp"):
+                    args += ["--ro-bind", str(path), str(path)]
         else:
             args += ["--dev-bind", "/", "/", "--proc", "/proc"]
             if not self.network:
