@@ -31,19 +31,15 @@ json.dump({"status": "ok", "metric": 1.0}, open(args["--output"], "w"))
 """
 
 
-def _project(root: Path, work: int) -> None:
-    import subprocess
-
-    # The code under test (work.c and its binary) lives outside the locked bench/.
+def _evaluator(root: Path, name: str = "counted") -> None:
+    """bench/: the runner and manifest, locked at registration."""
     (root / "bench").mkdir(parents=True, exist_ok=True)
-    (root / "work.c").write_text(WORKLOAD.replace("WORK", f"{work}UL"))
-    subprocess.run(["cc", "-O1", "-o", str(root / "work"), str(root / "work.c")], check=True)
     (root / "bench" / "runner.py").write_text(RUNNER)
     (root / "bench" / "manifest.toml").write_text(
         textwrap.dedent(
             f"""\
             [project]
-            name = "counted"
+            name = "{name}"
             invocation = "{sys.executable} bench/runner.py {PROTOCOL_ARGS}"
 
             [[benchmarks]]
@@ -57,6 +53,19 @@ def _project(root: Path, work: int) -> None:
             """
         )
     )
+
+
+def _compile(root: Path, source: str) -> None:
+    """The code under test (work.c and its binary) lives outside the locked bench/."""
+    import subprocess
+
+    (root / "work.c").write_text(source)
+    subprocess.run(["cc", "-O1", "-o", str(root / "work"), str(root / "work.c")], check=True)
+
+
+def _project(root: Path, work: int) -> None:
+    _evaluator(root)
+    _compile(root, WORKLOAD.replace("WORK", f"{work}UL"))
 
 
 def test_instructions_gate_a_three_percent_change(tmp_path, bench):
@@ -119,43 +128,15 @@ int main(void) {
     return 0;
 }
 """
-ATTACK_RUNNER = """\
-import json, subprocess, sys
-args = dict(a.split("=", 1) for a in sys.argv[1:])
-subprocess.run(["./work"], check=False)
-json.dump({"status": "ok", "metric": 1.0}, open(args["--output"], "w"))
-"""
 
 
 def _attack_project(root: Path, *, forge: bool = False, exec_: bool = False) -> None:
-    import subprocess
-
     source = ATTACK.replace("WORK", "20000000UL").replace("FORGE", str(int(forge)))
-    (root / "work.c").write_text(source.replace("EXEC", str(int(exec_))))
-    subprocess.run(["cc", "-O1", "-o", str(root / "work"), str(root / "work.c")], check=True)
+    _compile(root, source.replace("EXEC", str(int(exec_))))
 
 
 def _counted_project(root: Path, name: str) -> None:
-    (root / "bench").mkdir(parents=True)
-    (root / "bench" / "runner.py").write_text(ATTACK_RUNNER)
-    (root / "bench" / "manifest.toml").write_text(
-        textwrap.dedent(
-            f"""\
-            [project]
-            name = "{name}"
-            invocation = "{sys.executable} bench/runner.py {PROTOCOL_ARGS}"
-
-            [[benchmarks]]
-            name = "loop"
-            tier = "performance"
-            metric_direction = "minimize"
-            metric_source = "instructions"
-            repetitions = 3
-            baseline_seeds = [1, 2, 3]
-            timeout_seconds = 120
-            """
-        )
-    )
+    _evaluator(root, name)
     _attack_project(root)
     git(root, "init", "-q")
     commit_all(root, "baseline")

@@ -8,6 +8,13 @@ import click
 from benchstone.cli._common import command_errors, echo_lines, emit_json, json_option
 
 ALGORITHM_CHOICES = ("blake3", "sha256", "xxh3-128")
+algo_option = click.option(
+    "--algo",
+    type=click.Choice(ALGORITHM_CHOICES),
+    default="blake3",
+    show_default=True,
+    help="blake3 (default), sha256 (= sha256sum), or xxh3-128 (trusted corpora only).",
+)
 
 
 @click.group()
@@ -18,13 +25,7 @@ def corpus() -> None:
 
 @corpus.command(name="hash")
 @click.argument("path", type=click.Path(exists=True))
-@click.option(
-    "--algo",
-    type=click.Choice(ALGORITHM_CHOICES),
-    default="blake3",
-    show_default=True,
-    help="blake3 (default), sha256 (= sha256sum), or xxh3-128 (trusted corpora only).",
-)
+@algo_option
 @json_option
 @command_errors
 def hash_command(path: str, algo: str, as_json: bool) -> int:
@@ -77,13 +78,7 @@ def verify_command(project: str, benchmark: str, as_json: bool) -> int:
 @click.argument("project")
 @click.argument("benchmark")
 @click.argument("path", type=click.Path(exists=True))
-@click.option(
-    "--algo",
-    type=click.Choice(ALGORITHM_CHOICES),
-    default="blake3",
-    show_default=True,
-    help="The digest that pins the stored copy.",
-)
+@algo_option
 @click.option("--reason", help="Why the inputs changed (required to replace an imported corpus).")
 @json_option
 @command_errors
