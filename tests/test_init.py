@@ -41,6 +41,18 @@ def test_scaffold_works_end_to_end(bench, tmp_path, runner):
     r = bench("register", str(root))
     assert r.code == 0 and r.err == "", r.err  # the manifest loads without a warning
     assert "benchmark: output  tier=correctness" in r.out
+    # speed's timed output is checked against the reference of output
+    # (output_reference): nothing to check against yet, so it refuses with the fix.
+    r = bench("baseline", "establish", name, "speed")
+    assert r.code != 0 and f"`bench freeze-reference {name} output`" in r.err, r.err
+
+    r = bench("run", name, "output")
+    assert r.code == 0 and "status=error" not in r.out, r.out
+    r = bench("freeze-reference", name, "output")
+    assert r.code == 0 and r.out.startswith(f"reference frozen: {name}/output -> sha256:"), r.err
+    r = bench("evaluate", name, "output")
+    assert r.code == 0 and r.lines[0].startswith("verdict: PASS"), r.out
+
     for benchmark in ("speed", "accuracy"):
         r = bench("baseline", "establish", name, benchmark)
         assert r.code == 0, r.out + r.err
@@ -52,13 +64,6 @@ def test_scaffold_works_end_to_end(bench, tmp_path, runner):
     r = bench("evaluate", name, "speed")
     assert r.code in (0, 1, 2), r.out + r.err
     assert re.match(r"verdict: (PROMOTE|REJECT|NEEDS_MORE_DATA) ", r.lines[0]), r.out
-
-    r = bench("run", name, "output")
-    assert r.code == 0 and "status=error" not in r.out, r.out
-    r = bench("freeze-reference", name, "output")
-    assert r.code == 0 and r.out.startswith(f"reference frozen: {name}/output -> sha256:"), r.err
-    r = bench("evaluate", name, "output")
-    assert r.code == 0 and r.lines[0].startswith("verdict: PASS"), r.out
 
     # speed is guarded by output, which now PASSes at this SHA: a statistical verdict.
     r = bench("evaluate", name, "speed", "--json")

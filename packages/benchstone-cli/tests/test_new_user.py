@@ -152,9 +152,13 @@ def test_init_commits_no_interpreter_path_and_imports_the_project(bench, tmp_pat
     runner.write_text(
         text.replace(
             "runner = Runner()\n", "from solver import SAMPLES\n\nrunner = Runner()\n"
-        ).replace("estimate_pi(100_000,", "estimate_pi(SAMPLES,")
+        ).replace(
+            "estimate_pi(20_000, random.Random(config.seed))",
+            "estimate_pi(SAMPLES, random.Random(config.seed))",
+        )
     )
+    assert "estimate_pi(SAMPLES, " in runner.read_text()
     commit_all(root, "scaffold")
     assert bench("register", str(root)).code == 0
-    r = bench("run", "fresh", "speed", "-n", "1")
+    r = bench("run", "fresh", "accuracy", "-n", "1")
     assert r.code == 0 and "status=error" not in r.out, r.out + r.err

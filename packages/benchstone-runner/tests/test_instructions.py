@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchstone.runner import RunnerError, execute
-from benchstone.runner._instructions import instrument, require_valgrind, total_instructions
+from benchstone.runner import InstructionLog, RunnerError, Sandbox, execute
+from benchstone.runner._instructions import require_valgrind
 
 pytestmark = pytest.mark.skipif(
     shutil.which("valgrind") is None or shutil.which("cc") is None,
@@ -57,24 +57,35 @@ def work_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return binary
 
 
-def _run(tmp_path: Path, command: str, out_dir: Path) -> str | None:
-    """Run ``command`` under cachegrind through the real ``execute``; its failure line."""
-    result = execute(
-        instrument(command, out_dir),
-        cwd=tmp_path,
-        env=dict(os.environ),
-        timeout=120,
-        stdout_log=out_dir / "stdout.log",
-        stderr_log=out_dir / "stderr.log",
-    )
-    return result.failure
+def _run(
+    tmp_path: Path, command: str, out_dir: Path, *, sandbox: Sandbox | None = None
+) -> tuple[str | None, int | RunnerError]:
+    """Run ``command`` under cachegrind through the real ``execute``: its failure line, and
+    its count (or the RunnerError saying why there is none)."""
+    with InstructionLog() as counts:
+        result = execute(
+            counts.instrument(command),
+            cwd=tmp_path,
+            env=dict(os.environ),
+            timeout=120,
+            stdout_log=out_dir / "stdout.log",
+            stderr_log=out_dir / "stderr.log",
+            sandbox=sandbox,
+            pass_fds=counts.pass_fds,
+        )
+        try:
+            return result.failure, counts.total()
+        except RunnerError as exc:
+            return result.failure, exc
 
 
-def _count(tmp_path: Path, command: str, tag: str) -> int:
+def _count(tmp_path: Path, command: str, tag: str, *, sandbox: Sandbox | None = None) -> int:
     out_dir = tmp_path / f"cg-{tag}"
     out_dir.mkdir()
-    assert _run(tmp_path, command, out_dir) is None, (out_dir / "stderr.log").read_text()
-    return total_instructions(out_dir)
+    failure, count = _run(tmp_path, command, out_dir, sandbox=sandbox)
+    assert failure is None, (out_dir / "stderr.log").read_text()
+    assert isinstance(count, int), count
+    return count
 
 
 def test_counts_scale_with_the_loop_and_include_forked_exec_children(
@@ -116,39 +127,95 @@ def test_shell_syntax_in_the_command_keeps_its_meaning(work_binary: Path, tmp_pa
     out_dir.mkdir()
     marker = tmp_path / "it ran"
     command = f"{work_binary} 1000 | cat && echo 'a b' > '{marker}'"
-    assert _run(tmp_path, command, out_dir) is None
+    failure, count = _run(tmp_path, command, out_dir)
+    assert failure is None and isinstance(count, int) and count > 0
     assert marker.read_text() == "a b\n"
-    # sh, work, cat and echo's sh: at least the shell, the program and cat left a file each.
-    assert len(list(out_dir.glob("cachegrind.out.*"))) >= 3
-    # Valgrind's banner went to its log files, not the project's stderr.
+    # Valgrind's banner went to its log socket, not the project's stderr; nothing was
+    # written in the working directory.
     assert (out_dir / "stderr.log").read_text() == ""
-    assert any("Cachegrind" in p.read_text() for p in out_dir.glob("valgrind.*.log"))
+    assert not list(tmp_path.glob("cachegrind.out.*"))
 
 
-def test_no_output_file_is_an_error_naming_the_directory(tmp_path: Path) -> None:
-    with pytest.raises(RunnerError, match=r"no cachegrind\.out\.\* file"):
-        total_instructions(tmp_path)
+# The code under test tries to write valgrind's log itself: through the descriptor, by
+# reopening it through /proc, and by printing a summary line on its own stderr.
+_FORGER = """
+import os, sys
+fd = int(sys.argv[1])
+line = b"==1== I   refs:      1\\n"
+for attempt in (lambda: os.write(fd, line),
+                lambda: os.write(os.open(f"/proc/self/fd/{fd}", os.O_WRONLY), line),
+                lambda: os.close(fd)):
+    try:
+        attempt()
+        print("succeeded", file=sys.stderr)
+    except OSError as exc:
+        print(exc.errno, file=sys.stderr)
+sys.stderr.buffer.write(line)
+"""
 
 
-def test_a_file_without_summary_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "cachegrind.out.12").write_text("events: Ir\nfl=x.c\n1 20\n")
-    with pytest.raises(RunnerError, match=r"cachegrind\.out\.12: no 'summary:' line"):
-        total_instructions(tmp_path)
+@pytest.mark.parametrize("level", ["none", "auto"])
+def test_the_code_under_test_cannot_write_the_log_it_is_counted_by(
+    tmp_path: Path, level: str
+) -> None:
+    script = tmp_path / "forger.py"
+    script.write_text(_FORGER)
+    out_dir = tmp_path / "cg-forger"
+    out_dir.mkdir()
+    with InstructionLog() as probe:
+        fd = probe.fd  # the same slot every log takes
+    command = f"{sys.executable} -I -S {script} {fd}"
+    failure, count = _run(tmp_path, command, out_dir, sandbox=Sandbox(level=level))
+    assert failure is None, (out_dir / "stderr.log").read_text()
+    errors = (out_dir / "stderr.log").read_text().splitlines()
+    assert errors[:3] == ["9", "6", "9"], errors  # EBADF, ENXIO (a socket), EBADF
+    assert isinstance(count, int) and count > 1_000_000  # Python's start-up, not 1
 
 
-def test_a_malformed_summary_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "cachegrind.out.1").write_text("events: Ir\nsummary: lots\n")
-    with pytest.raises(RunnerError, match=r"no integer Ir count"):
-        total_instructions(tmp_path)
-    (tmp_path / "cachegrind.out.1").write_text("summary: 5\n")
-    with pytest.raises(RunnerError, match=r"no 'events:' line naming Ir"):
-        total_instructions(tmp_path)
+def test_a_program_replaced_by_exec_after_its_work_is_an_error(
+    work_binary: Path, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "cg-exec"
+    out_dir.mkdir()
+    program = 'import os; sum(range(300000)); os.execv("/bin/true", ["true"])'
+    command = f"{sys.executable} -I -S -c '{program}'"
+    failure, count = _run(tmp_path, command, out_dir)
+    assert failure is None
+    assert isinstance(count, RunnerError)
+    assert "started 2 program(s) under valgrind and reported 1 count(s)" in str(count)
+    assert "replaced by exec" in str(count)
 
 
-def test_ir_is_taken_by_its_events_position(tmp_path: Path) -> None:
-    (tmp_path / "cachegrind.out.1").write_text("events: Dr Ir Dw\nsummary: 1 700 3\n")
-    (tmp_path / "cachegrind.out.2").write_text("events: Ir\nsummary: 300\n")
-    assert total_instructions(tmp_path) == 1000
+def test_a_program_killed_before_it_reports_is_an_error(tmp_path: Path) -> None:
+    # Killed from outside (a signal a process sends itself still runs valgrind's exit).
+    out_dir = tmp_path / "cg-killed"
+    out_dir.mkdir()
+    ready = tmp_path / "ready"
+    program = f"import time; open({str(ready)!r}, 'w').close(); time.sleep(60)"
+    command = (
+        f'{sys.executable} -I -S -c "{program}" & '
+        f"while [ ! -e {ready} ]; do sleep 0.1; done; kill -9 $!; wait; true"
+    )
+    failure, count = _run(tmp_path, command, out_dir)
+    assert failure is None
+    assert isinstance(count, RunnerError) and "reported 0 count(s)" in str(count), count
+
+
+def test_a_command_not_under_valgrind_is_an_error(tmp_path: Path) -> None:
+    out_dir = tmp_path / "cg-none"
+    out_dir.mkdir()
+    with InstructionLog() as counts:
+        execute(
+            "true",
+            cwd=tmp_path,
+            env=dict(os.environ),
+            timeout=60,
+            stdout_log=out_dir / "stdout.log",
+            stderr_log=out_dir / "stderr.log",
+            pass_fds=counts.pass_fds,
+        )
+        with pytest.raises(RunnerError, match=r"valgrind reported no program"):
+            counts.total()
 
 
 def test_missing_valgrind_names_the_package(

@@ -175,6 +175,7 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         corpus_type="tree",
         metric_source="cpu_time",
         requires_correctness=["check"],
+        output_reference="check",
         description="Pareto front quality",
     )
     manifest = load(tmp_path, text)
@@ -206,6 +207,8 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         "metric_source": "cpu_time",
         "requires_correctness": ("check",),
         "description": "Pareto front quality",
+        "output_reference": "check",
+        "held_out": False,
     }
     assert spec.gate_threshold == 1.96
     assert manifest.benchmark("check").entry_point == "check_output"
@@ -692,6 +695,44 @@ def test_requires_correctness_may_name_a_later_benchmark(tmp_path: Path) -> None
     golden = bench(name="golden", tier="correctness", metric_direction=None)
     manifest = load(tmp_path, project() + bench(requires_correctness=["golden"]) + golden)
     assert manifest.benchmark("speed").requires_correctness == ("golden",)
+
+
+def test_output_reference_names_a_correctness_benchmark_of_the_manifest(tmp_path: Path) -> None:
+    golden = bench(name="golden", tier="correctness", metric_direction=None)
+    other = bench(name="other", tier="quality")
+    manifest = load(tmp_path, project() + bench(output_reference="golden") + golden)
+    assert manifest.benchmark("speed").output_reference == "golden"
+    assert manifest.benchmark("golden").output_reference is None
+    message = error(tmp_path, project() + golden + bench(output_reference="goldne"))
+    assert message == (
+        "benchmark 'speed': key 'output_reference': names no benchmark of this manifest, "
+        "got 'goldne' (a string); did you mean 'golden'?"
+    )
+    message = error(tmp_path, project() + golden + other + bench(output_reference="other"))
+    assert "key 'output_reference': names a quality benchmark, not a correctness one" in message
+    assert message.endswith(
+        "name a correctness benchmark (it has an artifact_path and a reference)"
+    )
+    message = error(tmp_path, project() + golden + bench(output_reference=["golden"]))
+    assert "key 'output_reference': must be a non-empty string" in message, message
+    own = bench(name="g2", tier="correctness", metric_direction=None, output_reference="golden")
+    message = error(tmp_path, project() + golden + own)
+    assert message.startswith(
+        "benchmark 'g2': key 'output_reference': does not apply to correctness benchmarks"
+    )
+
+
+def test_held_out_corpus_is_never_in_the_tree(tmp_path: Path) -> None:
+    manifest = load(tmp_path, project() + bench(held_out=True))
+    assert manifest.benchmark("speed").held_out is True
+    assert manifest.benchmark("speed").corpus_path is None
+    message = error(tmp_path, project() + bench(held_out=True, corpus_path="data"))
+    assert message.startswith(
+        "benchmark 'speed': key 'corpus_path': does not go with held_out = true"
+    )
+    assert message.endswith("got 'data' (a string); remove the key")
+    message = error(tmp_path, project() + bench(held_out="yes"))
+    assert "key 'held_out': must be a boolean" in message, message
 
 
 def test_unknown_key_check_comes_before_other_errors(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ TABLES = (
     "reference_events",
     "evaluations",
     "lock_events",
+    "corpus_events",
 )
 # docs/store.md: columns schema version 2 added are hashed only when not NULL.
 ADDED_RUN_COLUMNS = {
@@ -75,6 +76,12 @@ def _populate(store: Store, make_run: Callable[..., NewRun], tmp_path: Path) -> 
         judgement_digest="blake3:" + "4" * 64,
         action="register",
     )
+    staged = store.paths.tmp / "corpus"
+    staged.mkdir()
+    (staged / "inputs.txt").write_text("held out\n")
+    corpus = "blake3:" + "5" * 64  # the store does not hash; the api verifies first
+    store.put_corpus(staged, corpus)
+    store.import_corpus("Arborist", "nsga2", digest=corpus, corpus_type="tree", files=1, bytes=9)
 
 
 @pytest.fixture
@@ -110,13 +117,14 @@ def test_verify_counts_a_clean_store(populated: tuple[Store, sqlite3.Connection]
     report = store.verify()
     assert report.ok and report.problems == []
     assert report.counts == {
-        "triggers": 18,
+        "triggers": 21,
         "registrations": 1,
         "runs": 3,
         "baseline_events": 1,
         "reference_events": 1,
         "evaluations": 1,
         "lock_events": 1,
+        "corpus_events": 1,
         "blobs": 1,
     }
     raw = populated[1]
@@ -242,3 +250,46 @@ def test_verify_runs_on_the_read_only_handle(
     assert not report.ok
     assert any(p.startswith("registrations row 1:") for p in report.problems)
     assert os.path.exists(store.paths.db)
+
+
+def test_a_held_out_corpus_is_stored_once_read_only_and_replaced_with_a_reason(
+    store: Store, tmp_path: Path
+) -> None:
+    from benchstone.store import StoreError
+
+    def staged(name: str, text: str) -> Path:
+        path = store.paths.tmp / name
+        path.mkdir()
+        (path / "sub").mkdir()
+        (path / "sub" / "a.txt").write_text(text)
+        return path
+
+    first, second = "blake3:" + "a" * 64, "blake3:" + "b" * 64
+    stored = store.put_corpus(staged("one", "1"), first)
+    assert stored == store.paths.corpora / "blake3" / ("a" * 64)
+    assert (stored / "sub" / "a.txt").read_text() == "1"
+    assert oct((stored / "sub" / "a.txt").stat().st_mode & 0o777) == "0o444"
+    assert oct((stored / "sub").stat().st_mode & 0o777) == "0o555"
+    # The same content again: kept once, the staged copy removed.
+    again = staged("again", "1")
+    assert store.put_corpus(again, first) == stored and not again.exists()
+    with pytest.raises(StoreError, match="is staged under"):
+        store.put_corpus(tmp_path, first)
+    with pytest.raises(StoreError, match="not in the store"):
+        store.import_corpus("P", "b", digest=second, corpus_type="tree", files=1, bytes=1)
+    event = store.import_corpus("P", "b", digest=first, corpus_type="tree", files=1, bytes=1)
+    assert (event.action, event.reason) == ("import", None)
+    store.put_corpus(staged("two", "2"), second)
+    with pytest.raises(StoreError, match="reason"):
+        store.import_corpus("P", "b", digest=second, corpus_type="tree", files=1, bytes=1)
+    with pytest.raises(StoreError, match="already the held-out corpus"):
+        store.import_corpus("P", "b", digest=first, corpus_type="tree", files=1, bytes=1)
+    store.import_corpus(
+        "P", "b", digest=second, corpus_type="tree", files=1, bytes=1, reason="new inputs"
+    )
+    assert store.held_out_corpus("P", "b").digest == second
+    assert [e.action for e in store.corpus_history("P", "b")] == ["import", "replace"]
+    assert store.held_out_corpus("P", "other") is None
+    with pytest.raises(StoreError, match="is not ALGO:HEX"):
+        store.corpus_path("../../etc")
+    assert store.verify().ok

@@ -19,6 +19,7 @@ _LOCATIONS: dict[str, str] = {
     "ApiError": "benchstone.api._errors",
     "BackgroundDispatch": "benchstone.api._jobs",
     "BenchmarkInfo": "benchstone.api._types",
+    "CorpusImport": "benchstone.api._held_out",
     "CorpusPin": "benchstone.api._corpus",
     "DispatchReport": "benchstone.api._types",
     "Failure": "benchstone.api._failures",
@@ -41,6 +42,7 @@ _LOCATIONS: dict[str, str] = {
     "failures": "benchstone.api._failures",
     "freeze_reference": "benchstone.api._references",
     "history": "benchstone.api._history",
+    "import_corpus": "benchstone.api._held_out",
     "init_project": "benchstone.api._scaffold",
     "job": "benchstone.api._jobs",
     "jobs": "benchstone.api._jobs",
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
     from benchstone.api._evaluate import evaluate, promote
     from benchstone.api._exit_codes import VERDICT_EXIT_CODES, exit_code_for
     from benchstone.api._failures import Failure, failures
+    from benchstone.api._held_out import CorpusImport, import_corpus
     from benchstone.api._history import Timeline, baseline, baseline_history, history, timeline
     from benchstone.api._jobs import BackgroundDispatch, JobInfo, job, jobs, prune_jobs
     from benchstone.api._mcp import mcp_server, serve_mcp
@@ -98,6 +101,7 @@ __all__ = [
     "ApiError",
     "BackgroundDispatch",
     "BenchmarkInfo",
+    "CorpusImport",
     "CorpusPin",
     "DispatchReport",
     "Failure",
@@ -120,6 +124,7 @@ __all__ = [
     "failures",
     "freeze_reference",
     "history",
+    "import_corpus",
     "init_project",
     "job",
     "jobs",

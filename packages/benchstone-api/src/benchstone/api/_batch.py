@@ -11,6 +11,7 @@ Order of events is what makes the result trustworthy:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -22,14 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchstone.api._errors import ApiError
+from benchstone.api._held_out import CORPUS_NAME, RESULT_CAP_BYTES, held_out_digest, result_over_cap
 from benchstone.api._lock import content_digest
 from benchstone.api._seeds import plan_seeds
 from benchstone.api._values import gated_value
+from benchstone.gates import check_artifact
 from benchstone.protocol import InvocationConfig, ProjectResult, ProtocolError
 from benchstone.runner import (
     BenchmarkSpec,
     Execution,
     GitState,
+    InstructionLog,
     Manifest,
     RunnerError,
     Sandbox,
@@ -40,12 +44,10 @@ from benchstone.runner import (
     git_state,
     harness_paths,
     host_fingerprint,
-    instrument,
     require_corpus,
     require_valgrind,
     runs_dir,
     take_artifact,
-    total_instructions,
     tracked_digest,
 )
 from benchstone.store import NewRun, Run, Store
@@ -116,7 +118,16 @@ def plan_dispatch(
                 "--allow-dirty to run anyway (the diff is then recorded with the runs)"
             )
         diff_path = str(_save_diff(store, project, spec.name, state.sha, git_diff(root)))
-    corpus = require_corpus(root, spec, listings_dir=store.paths.listings, progress=progress)
+    if (
+        spec.output_reference is not None
+        and store.reference(project, spec.output_reference) is None
+    ):
+        raise ApiError(_unfrozen(project, spec.output_reference))
+    if spec.held_out:
+        corpus_digest: str | None = held_out_digest(store, project, spec)
+    else:
+        corpus = require_corpus(root, spec, listings_dir=store.paths.listings, progress=progress)
+        corpus_digest = corpus.actual
     tracked = tracked_digest(root, manifest.project.tracked_paths)
     seeds, chosen_meta_seed = plan_seeds(
         seed_set=seed_set,
@@ -134,7 +145,7 @@ def plan_dispatch(
         seeds=seeds,
         meta_seed=chosen_meta_seed,
         seed_set=seed_set,
-        corpus_digest=corpus.actual,
+        corpus_digest=corpus_digest,
         tracked_digest=tracked,
         lock_id=lock_id,
         content_digest=content_digest(root, state.sha, dirty=state.dirty, tracked=tracked),
@@ -193,11 +204,25 @@ def _run_repetition(
         config_path = workdir / "config.json"
         output_path = workdir / "result.json"
         artifact_path = None
-        if spec.tier == "correctness":
+        # A timed benchmark with output_reference writes its artifact too: the run that is
+        # timed is the run that is checked (a runner cannot skip the work only when timed).
+        if spec.tier == "correctness" or spec.output_reference is not None:
             artifact_dir = workdir / "artifact"
             artifact_dir.mkdir(mode=0o700)
             artifact_path = artifact_dir / ARTIFACT_NAME
-        corpus = corpus_root(root, spec)
+        readonly: tuple[tuple[Path, Path], ...] = ()
+        if spec.held_out:
+            # The stored copy, bound read-only into the run dir of a strict sandbox.
+            assert plan.corpus_digest is not None  # plan_dispatch checked it
+            source = store.corpus_path(plan.corpus_digest)
+            corpus: Path | None = workdir / CORPUS_NAME
+            if source.is_dir():
+                corpus.mkdir()
+            else:
+                corpus.touch()
+            readonly = ((source, corpus),)
+        else:
+            corpus = corpus_root(root, spec)
         InvocationConfig(
             benchmark=spec.name,
             seed=seed,
@@ -215,40 +240,54 @@ def _run_repetition(
         stem = f"{started_at.replace(':', '').replace('-', '')}-rep{index}-{os.getpid()}"
         stdout_log = logs / f"{stem}.stdout.log"
         stderr_log = logs / f"{stem}.stderr.log"
-        counting = spec.metric_source == "instructions"
-        if counting:
-            require_valgrind()
-            counts = workdir / "cachegrind"
-            counts.mkdir(mode=0o700)
-            command = instrument(command, counts)
         fingerprint = host_fingerprint()
-        execution = execute(
-            command,
-            cwd=root,
-            env=child_environment(),
-            timeout=spec.timeout_seconds,
-            stdout_log=stdout_log,
-            stderr_log=stderr_log,
-            sandbox=Sandbox(
-                level=manifest.project.sandbox,
-                hidden=harness_paths(store.paths.home),
-                writable=(workdir,),
-                network=manifest.project.network,
-            ),
-        )
-        outcome = _interpret(execution, output_path, spec)
-        instructions = None
-        if counting and outcome.status == "ok":
-            try:
-                instructions = total_instructions(counts)
-            except RunnerError as exc:
-                outcome = _Outcome.error(str(exc), outcome.result)
+        with contextlib.ExitStack() as stack:
+            counts = None
+            if spec.metric_source == "instructions":
+                require_valgrind()
+                # Counts travel over a socket the code under test cannot write, never
+                # through files in its reach (runner/_instructions.py).
+                counts = stack.enter_context(InstructionLog())
+                command = counts.instrument(command)
+            execution = execute(
+                command,
+                cwd=root,
+                env=child_environment(),
+                timeout=spec.timeout_seconds,
+                stdout_log=stdout_log,
+                stderr_log=stderr_log,
+                sandbox=Sandbox(
+                    level=manifest.project.sandbox,
+                    hidden=harness_paths(store.paths.home),
+                    writable=(workdir,),
+                    network=manifest.project.network and not spec.held_out,
+                    strict=spec.held_out,
+                    readonly=readonly,
+                    keep=(root,),
+                ),
+                pass_fds=counts.pass_fds if counts else (),
+                # A held-out run's output could carry the corpus: its logs keep no byte.
+                **({"log_cap_bytes": 0} if spec.held_out else {}),
+            )
+            outcome = _interpret(execution, output_path, spec)
+            if spec.held_out:
+                outcome = _held_out_outcome(outcome)
+            instructions = None
+            if counts is not None and outcome.status == "ok":
+                try:
+                    instructions = counts.total()
+                except RunnerError as exc:
+                    outcome = _Outcome.error(str(exc), outcome.result)
         artifact_digest = None
         if outcome.status == "ok" and artifact_path is not None:
             try:
                 artifact_digest = _store_artifact(store, artifact_path, workdir)
             except RunnerError as exc:
                 outcome = _Outcome.error(str(exc), outcome.result)
+        if outcome.status == "ok" and spec.output_reference is not None:
+            outcome = _check_output(
+                store, plan.project, spec.output_reference, artifact_digest, outcome
+            )
         result = outcome.result
         row = NewRun(
             project=plan.project,
@@ -303,6 +342,50 @@ def _store_artifact(store: Store, artifact_path: Path, workdir: Path) -> str:
         return store.put_artifact(taken)
     finally:
         shutil.rmtree(holding, ignore_errors=True)
+
+
+def _check_output(
+    store: Store, project: str, name: str, digest: str | None, outcome: _Outcome
+) -> _Outcome:
+    """A timed repetition whose output is not the reference of ``name`` is an error row.
+
+    The comparison is the correctness tier's own (gates.check_artifact), so "the same
+    output" means here what it means for PASS; no frozen reference means nothing to check
+    against, and an unchecked timed row is never gated either.
+    """
+    reference = store.reference(project, name)
+    verdict = check_artifact(reference.digest if reference else None, digest)
+    if verdict.kind == "PASS":
+        return outcome
+    if verdict.kind == "NO_REFERENCE":
+        message = _unfrozen(project, name)
+    else:
+        message = (
+            f"output differs from the reference of {name} "
+            f"({digest} is not {verdict.reference_digest})"
+        )
+    return _Outcome.error(message, outcome.result)
+
+
+def _held_out_outcome(outcome: _Outcome) -> _Outcome:
+    """What of a held-out run's result may leave it: small numbers, no echoed content."""
+    if outcome.message is not None and outcome.message.startswith("bad result file"):
+        return _Outcome.error("bad result file (a held-out run's details are not kept)")
+    size = result_over_cap(outcome.result) if outcome.result is not None else None
+    if size is not None:
+        return _Outcome.error(
+            f"a held-out run reported {size} bytes of metadata, metric_components and "
+            f"message, over the cap of {RESULT_CAP_BYTES} bytes; report numbers, not data"
+        )
+    return outcome
+
+
+def _unfrozen(project: str, name: str) -> str:
+    return (
+        f"output_reference {name!r} has no frozen reference, so the timed output cannot be "
+        f"checked; run `bench run {project} {name}` and `bench freeze-reference {project} "
+        f"{name}` first"
+    )
 
 
 def _with_gated_metric(row: NewRun, metric_source: str) -> NewRun:

@@ -48,7 +48,7 @@ _LOCATIONS: dict[str, str] = {
     "host_fingerprint": "benchstone.runner._fingerprint",
     "identity_difference": "benchstone.runner._fingerprint",
     "identity_digest": "benchstone.runner._fingerprint",
-    "instrument": "benchstone.runner._instructions",
+    "InstructionLog": "benchstone.runner._instructions",
     "list_bundles": "benchstone.runner._bundle",
     "load_manifest": "benchstone.runner._manifest",
     "new_nonce": "benchstone.runner._bundle",
@@ -63,7 +63,6 @@ _LOCATIONS: dict[str, str] = {
     "seal_environment": "benchstone.runner._execute",
     "take_artifact": "benchstone.runner._artifact",
     "task_states": "benchstone.runner._slurm",
-    "total_instructions": "benchstone.runner._instructions",
     "tracked_digest": "benchstone.runner._fresh",
     "validate_affinity": "benchstone.runner._affinity",
     "worktree": "benchstone.runner._git",
@@ -107,7 +106,7 @@ if TYPE_CHECKING:
         resolve_sha,
         worktree,
     )
-    from benchstone.runner._instructions import instrument, require_valgrind, total_instructions
+    from benchstone.runner._instructions import InstructionLog, require_valgrind
     from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
     from benchstone.runner._sandbox import Sandbox, harness_paths, runs_dir
     from benchstone.runner._slurm import (
@@ -130,6 +129,7 @@ __all__ = [
     "Fingerprint",
     "Freshness",
     "GitState",
+    "InstructionLog",
     "Manifest",
     "ManifestError",
     "Measurements",
@@ -155,7 +155,6 @@ __all__ = [
     "host_fingerprint",
     "identity_difference",
     "identity_digest",
-    "instrument",
     "list_bundles",
     "load_manifest",
     "new_nonce",
@@ -170,7 +169,6 @@ __all__ = [
     "submit_array",
     "take_artifact",
     "task_states",
-    "total_instructions",
     "tracked_digest",
     "validate_affinity",
     "worktree",

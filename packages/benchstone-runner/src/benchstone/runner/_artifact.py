@@ -34,7 +34,8 @@ def take_artifact(
     except FileNotFoundError:
         raise RunnerError(
             "the runner wrote no artifact to artifact_path "
-            "(correctness benchmarks must write their output bytes there)"
+            "(correctness benchmarks, and those with output_reference, must write their "
+            "output bytes there)"
         ) from None
     except OSError as exc:
         if os.path.islink(path):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psutil
 
+from benchstone.runner import _seccomp
 from benchstone.runner._errors import RunnerError
 from benchstone.runner._exec_logs import CappedLog
 from benchstone.runner._exec_watch import Watcher
@@ -111,6 +112,7 @@ def execute(
     kill_grace: float = 5.0,
     on_start: Callable[[int], None] | None = None,
     sandbox: Sandbox | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> Execution:
     """Run ``command`` with ``/bin/sh -c`` in its own session and measure the process tree.
 
@@ -119,9 +121,11 @@ def execute(
     runs as the harness's child, unsealed (``isolation="none"``).
 
     stdout and stderr are pipes the harness drains into ``stdout_log`` / ``stderr_log``
-    (0o600, capped at ``log_cap_bytes``). At ``timeout`` seconds the group gets SIGTERM,
-    ``kill_grace`` seconds later SIGKILL. Anything still running when the shell is gone
-    (daemons included) gets the same treatment. On an exception while waiting (Ctrl-C)
+    (0o600, capped at ``log_cap_bytes``). ``pass_fds`` stay open in the command (valgrind's
+    log socket, runner/_instructions.py); every other descriptor of the harness is closed.
+    At ``timeout`` seconds the group gets SIGTERM, ``kill_grace`` seconds later SIGKILL.
+    Anything still running when the shell is gone (daemons included) gets the same
+    treatment. On an exception while waiting (Ctrl-C)
     the tree is killed at once and the exception re-raised.
     """
     _check_arguments(
@@ -134,7 +138,12 @@ def execute(
         stack.callback(err_log.close)
         seal = sandbox or Sandbox(level="none")
         isolation = seal.isolation  # RunnerError naming the fix when it cannot be had
-        argv = seal.argv(command)
+        if seal.strict:
+            seccomp_fd = stack.enter_context(_seccomp.program_fd())
+            argv = seal.argv(command, seccomp_fd=seccomp_fd)
+            pass_fds = (*pass_fds, seccomp_fd)
+        else:
+            argv = seal.argv(command)
         if isolation == ISOLATION_LANDLOCK:
             seal_harness()
         with subreaper():
@@ -148,6 +157,7 @@ def execute(
                 grace=kill_grace,
                 logs=(out_log, err_log),
                 on_start=on_start,
+                pass_fds=pass_fds,
             )
     out_log.check()
     err_log.check()
@@ -165,6 +175,7 @@ def _run(
     grace: float,
     logs: tuple[CappedLog, CappedLog],
     on_start: Callable[[int], None] | None,
+    pass_fds: tuple[int, ...] = (),
 ) -> Execution:
     read_ends: list[int] = []
     write_ends: list[int] = []
@@ -184,6 +195,7 @@ def _run(
             stderr=write_ends[1],
             start_new_session=True,
             close_fds=True,
+            pass_fds=pass_fds,
             preexec_fn=preexec,
         )
     except BaseException as exc:

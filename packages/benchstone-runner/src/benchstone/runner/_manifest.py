@@ -76,6 +76,8 @@ _BENCHMARK_KEYS: Final = (
     "reference_policy",
     "metric_source",
     "requires_correctness",
+    "output_reference",
+    "held_out",
     "description",
 )
 _TOP_KEYS: Final = ("project", "benchmarks")
@@ -129,6 +131,12 @@ class BenchmarkSpec:
     metric_source: str
     requires_correctness: tuple[str, ...]
     description: str | None
+    # The correctness benchmark whose frozen reference every timed repetition's artifact
+    # must match (issue 11.5): the timed run is the checked run.
+    output_reference: str | None = None
+    # The corpus is imported into the store (`bench corpus import`), never in the tree,
+    # and the repetitions run in the strict sandbox (docs/security.md, held-out corpora).
+    held_out: bool = False
 
     @property
     def gate_threshold(self) -> float:
@@ -617,6 +625,18 @@ def _parse_benchmark(
             "remove the key",
         )
     requires = _requires_correctness(table, correctness)
+    output_reference = _output_reference(table, correctness)
+    held_out = table.boolean("held_out", False)
+    if held_out:
+        for key in ("corpus_path", "corpus_hash", "corpus_type"):
+            if table.has(key):
+                raise table.error(
+                    key,
+                    "does not go with held_out = true (a held-out corpus lives in the store, "
+                    "imported by `bench corpus import`, never in the project tree)",
+                    data[key],
+                    "remove the key",
+                )
 
     spec = BenchmarkSpec(
         name=name,
@@ -642,6 +662,8 @@ def _parse_benchmark(
         metric_source=metric_source,
         requires_correctness=requires,
         description=description,
+        output_reference=output_reference,
+        held_out=held_out,
     )
     warnings.extend(f"{path}: {label}{text}" for text in _gate_warnings(spec))
     if spec.is_stochastic:
@@ -723,13 +745,32 @@ def _requires_correctness(table: _Table, correctness: bool) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _output_reference(table: _Table, correctness: bool) -> str | None:
+    key = "output_reference"
+    name = table.string(key, right="name a correctness benchmark of this manifest")
+    if name is not None and correctness:
+        raise table.error(
+            key,
+            "does not apply to correctness benchmarks (they are checked against their own "
+            "reference)",
+            name,
+            "remove the key",
+        )
+    return name
+
+
 def _check_requires(path: Path, specs: list[BenchmarkSpec]) -> None:
-    """requires_correctness names must be correctness benchmarks of this same manifest."""
+    """requires_correctness and output_reference name correctness benchmarks of this same
+    manifest (a correctness benchmark is the one kind that has an artifact_path and a
+    frozen reference to compare with)."""
     by_name = {spec.name: spec for spec in specs}
     correctness = [spec.name for spec in specs if spec.tier == "correctness"]
     for spec in specs:
         table = _Table(path, f"benchmark {spec.name!r}: ", {})
-        for name in spec.requires_correctness:
+        named = [("requires_correctness", name) for name in spec.requires_correctness]
+        if spec.output_reference is not None:
+            named.append(("output_reference", spec.output_reference))
+        for key, name in named:
             target = by_name.get(name)
             if target is None:
                 right = _did_you_mean(name, correctness) or (
@@ -737,15 +778,13 @@ def _check_requires(path: Path, specs: list[BenchmarkSpec]) -> None:
                     if correctness
                     else "this manifest declares no correctness benchmark"
                 )
-                raise table.error(
-                    "requires_correctness", "names no benchmark of this manifest", name, right
-                )
+                raise table.error(key, "names no benchmark of this manifest", name, right)
             if target.tier != "correctness":
                 raise table.error(
-                    "requires_correctness",
+                    key,
                     f"names a {target.tier} benchmark, not a correctness one",
                     name,
-                    "list only correctness benchmarks",
+                    "name a correctness benchmark (it has an artifact_path and a reference)",
                 )
 
 

@@ -23,6 +23,14 @@ namespace has exited, so a main process that exits at once while a
 detached child does the work cannot shorten the wall clock, and nothing outlives the run
 (when pid 1 exits, the kernel kills whatever is left in the namespace).
 
+The *strict* sandbox (a benchmark with a held-out corpus, ``held_out = true``) is for code
+that reads data it must not take away: the whole filesystem is mounted read-only (the
+project tree included), writable are only the run directory (config, result, artifact)
+and a private ``/tmp`` that dies with the namespace; the corpus is bound read-only into
+the run directory; the network is unshared and a seccomp filter refuses Unix and other
+non-IP sockets (runner/_seccomp.py). It needs bubblewrap: the fallback level cannot give
+read-only mounts, so a strict sandbox without bwrap is refused, never weakened.
+
 Without bwrap (``auto``, or ``landlock`` asked for), the fallback is what the kernel
 gives an unprivileged user: Landlock denies the hidden paths to the shell and everything
 it starts (applied between fork and exec), the harness is ``PR_SET_DUMPABLE 0`` (and
@@ -45,7 +53,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchstone.runner import _landlock
+from benchstone.runner import _landlock, _seccomp
 from benchstone.runner._errors import RunnerError
 
 LEVELS = ("auto", "bwrap", "landlock", "none")
@@ -53,6 +61,7 @@ LEVELS = ("auto", "bwrap", "landlock", "none")
 ISOLATION_NAMESPACES = "namespaces"
 ISOLATION_LANDLOCK = "landlock"  # the fallback without bwrap (runner/_landlock.py)
 ISOLATION_NONE = "none"
+ISOLATION_STRICT = "strict"  # namespaces, read-only tree, no network (held-out corpora)
 _PR_SET_DUMPABLE = 4
 _FIX = (
     '(Debian/Ubuntu: apt-get install bubblewrap) or set sandbox = "none" in '
@@ -78,6 +87,13 @@ class Sandbox:
     hidden: tuple[Path, ...] = ()  # the store and other harness paths
     writable: tuple[Path, ...] = ()  # the run dir (under the hidden store), mounted back
     network: bool = True
+    # The strict sandbox (held-out corpora): everything read-only but ``writable`` and a
+    # private /tmp, no network, no Unix sockets; ``readonly`` binds (source, target).
+    strict: bool = False
+    readonly: tuple[tuple[Path, Path], ...] = ()
+    # Strict only: paths under /tmp that stay visible (read-only) over the private /tmp,
+    # such as a project tree that lives there.
+    keep: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -89,6 +105,18 @@ class Sandbox:
     @property
     def isolation(self) -> str:
         """The isolation this sandbox gives here; RunnerError when it cannot be had."""
+        if self.strict:
+            if self.level in ("none", "landlock") or bwrap_path() is None:
+                raise RunnerError(
+                    "a held-out corpus runs only in the strict sandbox (read-only tree, no "
+                    f"network), which needs bubblewrap, not sandbox = {self.level!r}"
+                    + ("" if bwrap_path() else " without `bwrap` on PATH")
+                    + "; install it (Debian/Ubuntu: apt-get install bubblewrap) and keep "
+                    'sandbox = "auto" or "bwrap"'
+                )
+            if not _seccomp.supported():
+                _seccomp.program()  # the RunnerError naming the machine
+            return ISOLATION_STRICT
         if self.level == "none":
             return ISOLATION_NONE
         if self.level != "landlock" and bwrap_path() is not None:
@@ -119,26 +147,31 @@ class Sandbox:
         abi = _landlock.abi_version()
         return functools.partial(_landlock.restrict_self, grants, abi)
 
-    def argv(self, command: str) -> list[str]:
-        """The argv that runs ``command`` with ``/bin/sh -c`` at this sandbox's level."""
+    def argv(self, command: str, *, seccomp_fd: int | None = None) -> list[str]:
+        """The argv that runs ``command`` with ``/bin/sh -c`` at this sandbox's level.
+
+        The strict sandbox needs ``seccomp_fd``, a descriptor holding the socket filter
+        (``_seccomp.program_fd()``), passed to the child.
+        """
         if self.isolation in (ISOLATION_NONE, ISOLATION_LANDLOCK):
             return ["/bin/sh", "-c", command]
         bwrap = bwrap_path()
         assert bwrap is not None  # isolation checked it
-        args = [
-            bwrap,
-            "--unshare-user",
-            "--unshare-pid",
-            "--unshare-ipc",
-            "--die-with-parent",
-            "--dev-bind",
-            "/",
-            "/",
-            "--proc",
-            "/proc",
-        ]
-        if not self.network:
-            args.append("--unshare-net")
+        args = [bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--die-with-parent"]
+        if self.strict:
+            if seccomp_fd is None:
+                raise RunnerError("the strict sandbox needs its seccomp filter descriptor")
+            args += ["--unshare-net", "--new-session", "--seccomp", str(seccomp_fd)]
+            # Read-only everything; a fresh /dev (its /dev/shm private) and a private /tmp.
+            args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+            args += ["--tmpfs", "/tmp", "--setenv", "TMPDIR", "/tmp"]
+            for path in _outermost(self.keep):
+                if path.is_relative_to("/tmp"):
+                    args += ["--ro-bind", str(path), str(path)]
+        else:
+            args += ["--dev-bind", "/", "/", "--proc", "/proc"]
+            if not self.network:
+                args.append("--unshare-net")
         for path in _outermost(self.hidden):
             if path.is_dir():
                 args += ["--tmpfs", str(path)]
@@ -148,6 +181,9 @@ class Sandbox:
         # repetition's own directory is mounted back.
         for path in _outermost(self.writable):
             args += ["--bind", str(path), str(path)]
+        # Last: a read-only bind inside the (writable) run directory stays read-only.
+        for source, target in self.readonly:
+            args += ["--ro-bind", str(source), str(target)]
         return [*args, "--", "/bin/sh", "-c", _REAPER, "reaper", command]
 
 

@@ -8,6 +8,7 @@ format and what the guarantees do and do not cover.
 from ._errors import StoreError
 from ._models import (
     BaselineEvent,
+    CorpusEvent,
     Evaluation,
     LockEvent,
     NewEvaluation,
@@ -26,6 +27,7 @@ from ._store import Store
 __all__ = [
     "SCHEMA_VERSION",
     "BaselineEvent",
+    "CorpusEvent",
     "Evaluation",
     "LockEvent",
     "NewEvaluation",

@@ -191,6 +191,28 @@ class LockEvent:
 
 
 @dataclass(frozen=True)
+class CorpusEvent:
+    """A held-out corpus imported for one benchmark (``bench corpus import``).
+
+    The corpus itself lives content-addressed under the store (``Store.corpus_path``);
+    the latest event of a benchmark is the corpus its runs see. ``action`` is "import"
+    for the first, "replace" (with a reason) for every later one.
+    """
+
+    id: int
+    project: str
+    benchmark: str
+    digest: str
+    corpus_type: str  # "bytes" (one file) or "tree" (a directory)
+    files: int
+    bytes: int
+    action: str
+    reason: str | None
+    created_at: str
+    row_hash: str
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """The result of an audit: ``ok`` iff ``problems`` is empty.
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
+from ._errors import StoreError
 from ._names import validate_name
 
 HOME_ENV = "BENCHSTONE_HOME"
 DB_NAME = "benchstone.db"
 BLOB_ALGORITHM = "sha256"
+_CORPUS_DIGEST = re.compile(r"([a-z0-9][a-z0-9-]*):([0-9a-f]{16,128})")
 
 
 def home_dir() -> Path:
@@ -95,6 +98,21 @@ class StorePaths:
     def tmp(self) -> Path:
         return self.home / "tmp"
 
+    @property
+    def corpora(self) -> Path:
+        """Held-out corpora, content-addressed: ``corpora/<algo>/<hex>`` (a file or a tree)."""
+        return self.home / "corpora"
+
+    def corpus(self, digest: str) -> Path:
+        """Where the held-out corpus of ``digest`` lives (or would); StoreError if it is
+        not ``ALGO:HEX`` (both parts become path components)."""
+        match = _CORPUS_DIGEST.fullmatch(digest) if isinstance(digest, str) else None
+        if match is None:
+            raise StoreError(
+                f"corpus digest {digest!r} is not ALGO:HEX (e.g. blake3:<64 lowercase hex>)"
+            )
+        return self.corpora / match.group(1) / match.group(2)
+
     def top_level_dirs(self) -> tuple[Path, ...]:
         """The folders ``Store.open`` creates (0o700) so writers find them in place."""
         return (
@@ -105,4 +123,5 @@ class StorePaths:
             self.jobs,
             self.listings,
             self.tmp,
+            self.corpora,
         )

@@ -19,6 +19,7 @@ from ._artifacts import blob_path
 from ._errors import StoreError
 from ._models import (
     BaselineEvent,
+    CorpusEvent,
     Evaluation,
     LockEvent,
     ReferenceEvent,
@@ -30,6 +31,7 @@ from ._names import sha_prefix_range, validate_name
 from ._paths import StorePaths
 from ._rows import (
     baseline_event_from,
+    corpus_event_from,
     evaluation_from,
     lock_event_from,
     reference_event_from,
@@ -280,6 +282,23 @@ class StoreReader:
             reference_event_from(row)
             for row in self._events("reference_events", project, benchmark, latest=False)
         ]
+
+    # -- held-out corpora -------------------------------------------------------------
+
+    def held_out_corpus(self, project: str, benchmark: str) -> CorpusEvent | None:
+        """The benchmark's current held-out corpus: its latest import."""
+        rows = self._events("corpus_events", project, benchmark, latest=True)
+        return corpus_event_from(rows[0]) if rows else None
+
+    def corpus_history(self, project: str, benchmark: str) -> list[CorpusEvent]:
+        return [
+            corpus_event_from(row)
+            for row in self._events("corpus_events", project, benchmark, latest=False)
+        ]
+
+    def corpus_path(self, digest: str) -> Path:
+        """Where the stored corpus of ``digest`` lives (or would); never creates anything."""
+        return self.paths.corpus(digest)
 
     # -- evaluations ------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from ._canonical import canonical_json
 from ._errors import StoreError
 from ._models import (
     BaselineEvent,
+    CorpusEvent,
     Evaluation,
     LockEvent,
     ReferenceEvent,
@@ -168,3 +169,7 @@ def evaluation_from(row: RowLike) -> Evaluation:
 
 def lock_event_from(row: RowLike) -> LockEvent:
     return LockEvent(**_decoded("lock_events", row))
+
+
+def corpus_event_from(row: RowLike) -> CorpusEvent:
+    return CorpusEvent(**_decoded("corpus_events", row))

@@ -123,6 +123,18 @@ COLUMNS: dict[str, tuple[tuple[str, Kind], ...]] = {
         ("reason", "text"),
         ("created_at", "text"),
     ),
+    # Added by schema version 3: held-out corpora imported into the store.
+    "corpus_events": (
+        ("project", "text"),
+        ("benchmark", "text"),
+        ("digest", "text"),
+        ("corpus_type", "text"),
+        ("files", "int"),
+        ("bytes", "int"),
+        ("action", "text"),
+        ("reason", "text"),
+        ("created_at", "text"),
+    ),
 }
 
 # Columns added to a table after it was created. Rows written before the column existed
@@ -323,6 +335,24 @@ _V2: tuple[str, ...] = (
     *_append_only_triggers("lock_events").values(),
 )
 
+_V3: tuple[str, ...] = (
+    """CREATE TABLE corpus_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        benchmark TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        corpus_type TEXT NOT NULL,
+        files INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        row_hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX corpus_events_by_benchmark ON corpus_events (project, benchmark, id)",
+    *_append_only_triggers("corpus_events").values(),
+)
+
 # MIGRATIONS[i] takes user_version i to i + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

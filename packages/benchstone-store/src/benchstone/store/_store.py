@@ -12,9 +12,11 @@ from ._artifacts import blob_hex, blob_path
 from ._artifacts import put_artifact as _put_artifact
 from ._canonical import GENESIS_HASH, row_hash
 from ._connection import open_read_write
+from ._corpora import put_corpus as _put_corpus
 from ._errors import StoreError
 from ._models import (
     BaselineEvent,
+    CorpusEvent,
     Evaluation,
     LockEvent,
     NewEvaluation,
@@ -30,6 +32,7 @@ from ._rows import (
     baseline_event_from,
     chained,
     content_from,
+    corpus_event_from,
     evaluation_from,
     ids_tuple,
     lock_event_from,
@@ -41,6 +44,7 @@ from ._timefmt import parse_timestamp, utc_now
 
 BASELINE_ACTIONS = ("establish", "promote")
 REFERENCE_ACTIONS = ("freeze", "replace")
+CORPUS_TYPES = ("bytes", "tree")
 LOCK_ACTIONS = ("register", "lock")
 ARMS = ("candidate", "baseline")
 SEED_SETS = ("baseline", "fresh")
@@ -366,3 +370,58 @@ class Store(StoreReader):
             "reason": reason,
         }
         return lock_event_from(self._append("lock_events", where, values))
+
+    # -- held-out corpora -------------------------------------------------------------
+
+    def put_corpus(self, staged: Path | str, digest: str) -> Path:
+        """Store a staged, verified corpus content-addressed and read-only; its path."""
+        return _put_corpus(self.paths, Path(staged), digest)
+
+    def import_corpus(
+        self,
+        project: str,
+        benchmark: str,
+        *,
+        digest: str,
+        corpus_type: str,
+        files: int,
+        bytes: int,
+        reason: str | None = None,
+    ) -> CorpusEvent:
+        """Make the stored corpus ``digest`` the held-out corpus of ``benchmark``.
+
+        The first import needs no reason; replacing one does, and re-importing the very
+        same content is refused (it would change nothing). Both are checked inside the
+        write transaction.
+        """
+        validate_name("project", project)
+        validate_name("benchmark", benchmark)
+        where = f"held-out corpus of {project}/{benchmark}"
+        _choice(where, "corpus_type", corpus_type, CORPUS_TYPES)
+        if not self.paths.corpus(digest).exists():
+            raise StoreError(f"{where}: corpus {digest} is not in the store; put_corpus it first")
+
+        def prepare(conn: sqlite3.Connection) -> Mapping[str, Any]:
+            current = conn.execute(
+                "SELECT digest FROM corpus_events WHERE project = ? AND benchmark = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (project, benchmark),
+            ).fetchone()
+            if current is None:
+                return {"action": "import"}
+            if current[0] == digest:
+                raise StoreError(f"{where}: {digest} is already the held-out corpus")
+            _text(where, "reason (required to replace a held-out corpus)", reason)
+            return {"action": "replace"}
+
+        values = {
+            "project": project,
+            "benchmark": benchmark,
+            "digest": digest,
+            "corpus_type": corpus_type,
+            "files": files,
+            "bytes": bytes,
+            "action": "import",
+            "reason": reason,
+        }
+        return corpus_event_from(self._append("corpus_events", where, values, prepare))
