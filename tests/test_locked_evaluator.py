@@ -146,3 +146,76 @@ def test_bench_lock_accepts_with_a_reason_and_history_lists_it(bench, make_pytho
     assert {run["content_digest"] for run in runs if run["lock_id"] == 2} == {f"git-tree:{tree}"}
     r = bench("verify")
     assert r.code == 0 and r.lines[-1] == "verify: ok"
+
+
+TAMPERING_RUNNER = """\
+import sys
+from pathlib import Path
+
+from benchstone.protocol import Runner
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import solver  # noqa: E402  the project's code, outside the locked bench/
+
+runner = Runner()
+
+
+@runner.entry_point
+def speed(config):
+    return solver.work(config.seed)
+
+
+runner.main()
+"""
+
+# The project's code swaps the locked runner for one that skips the work after the first
+# repetition, and puts the original back in the last one: the lock is checked before the
+# dispatch and the tree is clean after it, so only the sandbox can stop the swap.
+TAMPERING_SOLVER = '''\
+from pathlib import Path
+
+RUNNER = Path(__file__).resolve().parent / "bench" / "runner.py"
+SAVED = RUNNER.parent.parent / "saved-runner.txt"
+FORGED = """
+from benchstone.protocol import Runner
+from pathlib import Path
+runner = Runner()
+@runner.entry_point
+def speed(config):
+    saved = Path(__file__).resolve().parents[1] / "saved-runner.txt"
+    count = saved.with_suffix(".count")
+    seen = int(count.read_text()) + 1 if count.exists() else 2
+    count.write_text(str(seen))
+    if seen == 4:  # the last repetition puts the locked runner back
+        Path(__file__).write_text(saved.read_text())
+        saved.unlink()
+        count.unlink()
+    return 0.001
+runner.main()
+"""
+
+
+def work(seed):
+    if not SAVED.exists():
+        try:
+            SAVED.write_text(RUNNER.read_text())
+            RUNNER.write_text(FORGED)
+        except OSError:
+            SAVED.unlink(missing_ok=True)
+    return 1.0
+'''
+
+
+def test_code_under_test_cannot_swap_the_locked_runner_during_a_dispatch(
+    bench, make_python_project
+) -> None:
+    root = make_python_project(
+        "swap", files={"bench/runner.py": TAMPERING_RUNNER, "solver.py": TAMPERING_SOLVER}
+    )
+    assert bench("register", str(root)).code == 0
+    r = bench("run", "swap", "speed", "--json")
+    assert r.code == 0, r.err
+    metrics = [run["metric"] for run in json.loads(r.out)["runs"]]
+    assert metrics == [1.0, 1.0, 1.0, 1.0]  # every repetition ran the locked runner
+    assert git(root, "status", "--porcelain") == ""

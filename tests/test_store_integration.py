@@ -176,7 +176,7 @@ def test_verify_names_each_row_changed_after_dropping_the_triggers(store_copy, d
     assert r.code == 1, r.out + r.err
     problems = _problems(r)
     assert r.lines[-1] == f"verify: FAILED ({len(problems)} problems)"
-    assert sum("trigger" in p and "is missing" in p for p in problems) == 18
+    assert sum("trigger" in p and "is missing" in p for p in problems) == 21
     for table, row in (
         ("registrations", 1),
         ("runs", 2),
@@ -217,13 +217,13 @@ def test_verify_output_and_json_agree(store_copy):
     assert text.code == 0
     document = json.loads(_bench_at(store_copy, "verify", "--json").out)
     assert document["ok"] is True and document["problems"] == []
-    assert document["counts"]["triggers"] == 18 and document["counts"]["blobs"] == 3
+    assert document["counts"]["triggers"] == 21 and document["counts"]["blobs"] == 3
     assert text.lines[0] == f"store: {store_copy / 'benchstone.db'}"
     for table, line in _table_lines(text).items():
         rows = int(line.split()[1])
         assert rows == document["counts"][table] >= 1
         assert line.endswith(f"head={document['heads'][table]}")
-    assert "  triggers" in text.out and "18 intact" in text.out
+    assert "  triggers" in text.out and "21 intact" in text.out
     # Heads commit to history: the same store gives the same heads.
     assert json.loads(_bench_at(store_copy, "verify", "--json").out)["heads"] == document["heads"]
 

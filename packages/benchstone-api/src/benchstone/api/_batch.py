@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchstone.api._errors import ApiError
 from benchstone.api._held_out import CORPUS_NAME, RESULT_CAP_BYTES, held_out_digest, result_over_cap
-from benchstone.api._lock import content_digest
+from benchstone.api._lock import content_digest, evaluator_mounts
 from benchstone.api._seeds import plan_seeds
 from benchstone.api._values import gated_value
 from benchstone.gates import check_artifact
@@ -223,6 +223,8 @@ def _run_repetition(
             readonly = ((source, corpus),)
         else:
             corpus = corpus_root(root, spec)
+        # The locked evaluator stays as locked while the code under test runs.
+        readonly = (*evaluator_mounts(root, manifest), *readonly)
         InvocationConfig(
             benchmark=spec.name,
             seed=seed,

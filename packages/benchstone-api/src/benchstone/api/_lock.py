@@ -75,6 +75,22 @@ def evaluator_paths(manifest: Manifest) -> tuple[str, ...]:
     return tuple(paths) if paths else DEFAULT_EVALUATOR_PATHS
 
 
+def evaluator_mounts(root: Path, manifest: Manifest) -> tuple[tuple[Path, Path], ...]:
+    """The evaluator paths as read-only binds over themselves, for a repetition's sandbox.
+
+    The lock is checked before a dispatch and the tree after it; without these binds the
+    code under test could swap the locked runner for one that skips the work in between
+    and put it back in the last repetition.
+    """
+    base = root.resolve()
+    mounts = []
+    for rel in (*evaluator_paths(manifest), MANIFEST_PATH):
+        path = root / rel
+        if path.exists() and not path.is_symlink() and path.resolve().is_relative_to(base):
+            mounts.append((path, path))
+    return tuple(mounts)
+
+
 def snapshot(root: Path, manifest: Manifest) -> Snapshot:
     """Hash the evaluator files in the working copy at ``root``."""
     files = {rel: _hash(root / rel) for rel in _evaluator_files(root, evaluator_paths(manifest))}
