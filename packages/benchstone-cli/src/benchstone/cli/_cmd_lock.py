@@ -53,6 +53,3 @@ def lock(project: str, reason: str | None, history: bool, as_json: bool) -> int:
         return 0
     click.echo(_event_line(event))
     return 0
-
-
-COMMANDS = (lock,)
