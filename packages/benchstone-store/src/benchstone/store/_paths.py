@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ._errors import StoreError
 from ._names import validate_name
+from ._record import Record
 
 HOME_ENV = "BENCHSTONE_HOME"
 DB_NAME = "benchstone.db"
@@ -35,8 +35,7 @@ def home_dir() -> Path:
     return Path(data_home, "benchstone").absolute()
 
 
-@dataclass(frozen=True)
-class StorePaths:
+class StorePaths(Record):
     """Every path the harness writes, all under ``home``.
 
     Pure path arithmetic: nothing here touches the filesystem, so a read-only handle can
@@ -47,7 +46,7 @@ class StorePaths:
     home: Path
 
     def __init__(self, home: Path | str) -> None:
-        object.__setattr__(self, "home", Path(home))
+        super().__init__(home=Path(home))
 
     @property
     def db(self) -> Path:
