@@ -1,4 +1,4 @@
-"""`bench evaluate` and `bench --version` import what they need and nothing more.
+"""`bench evaluate`, `bench history` and `bench --version` import what they need and nothing more.
 
 Agent loops call them thousands of times, and every module imported is paid on each call
 (docs/performance.md). Each check runs the command in a fresh interpreter, as the console
@@ -110,6 +110,22 @@ def test_evaluate_imports_only_what_a_verdict_needs(judged: Path, home: Path) ->
     assert code in (0, 1), "the gate decided (PROMOTE or REJECT): the whole path ran"
     assert {"benchstone.gates", "benchstone.api._evaluate", "sqlite3"} <= loaded
     assert sorted(loaded.intersection(NOT_FOR_EVALUATE)) == []
+
+
+def test_history_reads_without_the_statistics(judged: Path, home: Path) -> None:
+    """The manifest's parameter check needs gates' rules, not its tests."""
+    code, loaded = _loaded(["history", "lean", "speed", "--limit", "20"], home, judged)
+    assert code == 0
+    assert "benchstone.gates._rules" in loaded
+    not_for_history = {
+        "benchstone.api._evaluate",
+        "benchstone.gates._compare",
+        "benchstone.gates._mann_whitney",
+        "benchstone.gates._welch",
+        "benchstone.hasher",
+        *NOT_FOR_EVALUATE,
+    } - {"benchstone.api._history"}
+    assert sorted(loaded & not_for_history) == []
 
 
 def test_version_imports_neither_click_nor_the_harness(tmp_path: Path) -> None:
