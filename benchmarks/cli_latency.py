@@ -12,6 +12,12 @@ then times, interleaved (ours, peer, ours, peer, ...) so machine drift hits both
 It prints the median wall time per command and the ratio ours/peer. Targets (issue 10):
 `bench evaluate` <= 0.5x the peer's and <= 70 ms median; `bench --version` <= 40 ms.
 
+A last line, timed in the same rounds, is the floor under any click-based `bench
+evaluate` in Python: the interpreter starting and importing click plus the standard
+library modules a verdict cannot do without (SQLite, TOML, SHA-256, JSON, subprocess for
+git, pathlib, dataclasses), doing nothing else. What `bench evaluate` costs above it is
+ours to spend; the floor over the peer's time is the best ratio this machine allows.
+
     python benchmarks/cli_latency.py [--rounds 21] [--peer-version 0.3.1]
 
 Run it with the interpreter whose environment has our `bench` installed (a wheel install:
@@ -53,6 +59,9 @@ cfg = json.load(open(config))
 metric = 1.0 + random.Random(cfg["seed"]).random() / 100
 json.dump({"status": "ok", "metric": metric}, open(output, "w"))
 """
+
+FLOOR = "import click, dataclasses, hashlib, json, pathlib, sqlite3, subprocess, tomllib"
+FLOOR_LABEL = "floor"
 
 COMMANDS = {
     "--version": ["--version"],
@@ -132,12 +141,16 @@ def main() -> int:
         for name, bench in tools.items():  # one warm-up call each: page cache, .pyc files
             for command in COMMANDS.values():
                 _call(bench, command, envs[name], root)
+        floor = Path(sys.executable)
         for _ in range(args.rounds):
             for label, command in COMMANDS.items():
                 for name, bench in tools.items():
                     times.setdefault((label, name), []).append(
                         _call(bench, command, envs[name], root)
                     )
+            times.setdefault((FLOOR_LABEL, "ours"), []).append(
+                _call(floor, ["-c", FLOOR], envs["ours"], root)
+            )
 
     print(f"median wall time of one call, {args.rounds} interleaved rounds (ms)")
     print(f"{'command':<22}{'ours':>9}{'peer ' + args.peer_version:>14}{'ours/peer':>11}")
@@ -145,6 +158,11 @@ def main() -> int:
     for label in COMMANDS:
         o, p = medians[(label, "ours")], medians[(label, "peer")]
         print(f"{label:<22}{o:>9.1f}{p:>14.1f}{o / p:>11.2f}")
+    floor_ms, peer_evaluate = medians[(FLOOR_LABEL, "ours")], medians[("evaluate", "peer")]
+    print(
+        f"floor (python + click + the stdlib a verdict needs): {floor_ms:.1f} ms, "
+        f"{floor_ms / peer_evaluate:.2f}x the peer's evaluate"
+    )
     evaluate = medians[("evaluate", "ours")]
     checks = {
         "evaluate <= 0.5x peer": evaluate <= 0.5 * medians[("evaluate", "peer")],

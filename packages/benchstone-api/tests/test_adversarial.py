@@ -216,7 +216,7 @@ def _dispatch_in_a_fresh_process(adversary: Adversary, home: Path, modes: list[s
     adversary.control(modes, **extra)
     script = textwrap.dedent(
         f"""
-        import dataclasses, json, resource
+        import json, resource
         from pathlib import Path
         from benchstone.api._batch import plan_dispatch, run_dispatch
         from benchstone.runner import load_manifest
@@ -232,7 +232,7 @@ def _dispatch_in_a_fresh_process(adversary: Adversary, home: Path, modes: list[s
             )
             runs = run_dispatch(store, manifest, spec, plan, root=root).runs
         print(json.dumps({{
-            "runs": [dataclasses.asdict(run) for run in runs],
+            "runs": [run.to_dict() for run in runs],
             "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         }}))
         """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import subprocess
@@ -210,7 +209,7 @@ def test_fresh_then_each_cause_alone(store, project):
 def test_rows_without_a_tracked_digest_are_not_judged_by_it(store, project):
     manifest, spec, _plan, runs = _runs(store, project)
     (project / "bench" / "local.cfg").write_text("x=2\n")
-    legacy = [dataclasses.replace(run, tracked_digest=None) for run in runs]
+    legacy = [run.replace(tracked_digest=None) for run in runs]
     for candidates in (legacy, []):
         fresh = check_freshness(
             project, manifest, spec, dirty=False, runs=candidates, listings_dir=None

@@ -77,7 +77,7 @@ def test_gated_value_reads_each_source_from_its_own_column():
         gated_value(row, s)
         for s in ("reported", "wall_clock", "cpu_time", "peak_rss", "instructions")
     ] == [1.5, 2.5, 3.5, 4096.0, 123456.0]
-    assert gated_value(replace(row, instructions=None), "instructions") is None
+    assert gated_value(row.replace(instructions=None), "instructions") is None
     with pytest.raises(api.ApiError, match="metric_source 'speed_of_light' is unknown"):
         gated_value(row, "speed_of_light")
 

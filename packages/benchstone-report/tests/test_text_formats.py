@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ def test_markdown_one_benchmark_only(home: Path) -> None:
 def test_csv_has_every_run_column_and_every_run_oldest_first(home: Path, shas: list[str]) -> None:
     text = build_report(home, benchmark="nsga2", fmt="csv")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == [f.name for f in fields(Run)]
+    assert list(rows[0]) == list(Run.FIELDS)
     assert len(rows) == 13
     assert [int(r["id"]) for r in rows] == sorted(int(r["id"]) for r in rows)
     assert rows[0]["git_sha"] == shas[0] and rows[0]["metric"] == "10.0"
@@ -50,7 +49,7 @@ def test_json_rows_match_the_store(home: Path) -> None:
     assert [r["id"] for r in rows] == sorted(r.id for r in stored)
     by_id = {r.id: r for r in stored}
     assert all(row["metric"] == by_id[row["id"]].metric for row in rows)
-    assert set(rows[0]) == {f.name for f in fields(Run)}
+    assert set(rows[0]) == set(Run.FIELDS)
 
 
 def test_limit_keeps_the_newest_runs(home: Path, shas: list[str]) -> None:

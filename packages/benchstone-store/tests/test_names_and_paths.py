@@ -77,11 +77,17 @@ def test_home_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert home_dir() == tmp_path / "rel"
 
 
-def test_home_dir_default_is_platform_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    import platformdirs
-
+def test_home_dir_default_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SPEC: $XDG_DATA_HOME/benchstone, else ~/.local/share/benchstone."""
     monkeypatch.delenv("BENCHSTONE_HOME", raising=False)
-    assert home_dir() == Path(platformdirs.user_data_dir("benchstone")).absolute()
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert home_dir() == tmp_path / "xdg" / "benchstone"
+    for unusable in ("", "  ", "relative/data"):  # the XDG spec: ignore a relative path
+        monkeypatch.setenv("XDG_DATA_HOME", unusable)
+        assert home_dir() == tmp_path / "user" / ".local" / "share" / "benchstone"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert home_dir() == tmp_path / "user" / ".local" / "share" / "benchstone"
 
 
 def test_open_without_home_uses_environment(

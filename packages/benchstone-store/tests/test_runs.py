@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -57,12 +56,12 @@ def test_every_field_round_trips(store: Store, tmp_path: Path) -> None:
     assert isinstance(run, Run) and run.id == 1
     stored = store.run(run.id)
     assert stored == run
-    expected = dataclasses.asdict(new) | {
+    expected = new.to_dict() | {
         "diff_path": str(tmp_path / "d.diff"),
         "started_at": "2026-01-02T03:04:05.000006Z",
         "finished_at": "2026-01-02T03:04:05.000000Z",
     }
-    got = dataclasses.asdict(stored)
+    got = stored.to_dict()
     assert {k: got[k] for k in expected} == expected
     assert store.run(999) is None
 

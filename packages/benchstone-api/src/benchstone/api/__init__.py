@@ -25,7 +25,7 @@ _LOCATIONS: dict[str, str] = {
     "Failure": "benchstone.api._failures",
     "JobInfo": "benchstone.api._jobs",
     "ProjectInfo": "benchstone.api._types",
-    "PromoteReport": "benchstone.api._types",
+    "PromoteReport": "benchstone.api._verdicts",
     "PromotionRefused": "benchstone.api._errors",
     "ReferenceReport": "benchstone.api._types",
     "ScaffoldReport": "benchstone.api._types",
@@ -33,7 +33,7 @@ _LOCATIONS: dict[str, str] = {
     "Timeline": "benchstone.api._history",
     "TableAudit": "benchstone.api._audit",
     "VERDICT_EXIT_CODES": "benchstone.api._exit_codes",
-    "Verdict": "benchstone.api._types",
+    "Verdict": "benchstone.api._verdicts",
     "baseline": "benchstone.api._history",
     "baseline_history": "benchstone.api._history",
     "establish_baseline": "benchstone.api._dispatch",
@@ -90,11 +90,10 @@ if TYPE_CHECKING:
         BenchmarkInfo,
         DispatchReport,
         ProjectInfo,
-        PromoteReport,
         ReferenceReport,
         ScaffoldReport,
-        Verdict,
     )
+    from benchstone.api._verdicts import PromoteReport, Verdict
 
 __all__ = [
     "VERDICT_EXIT_CODES",

@@ -18,7 +18,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -401,10 +401,8 @@ def _with_gated_metric(row: NewRun, metric_source: str) -> NewRun:
         return row
     value = gated_value(row, metric_source)
     if value is None:
-        return replace(
-            row, status="error", message=f"the harness could not measure {metric_source}"
-        )
-    return replace(row, metric=value)
+        return row.replace(status="error", message=f"the harness could not measure {metric_source}")
+    return row.replace(metric=value)
 
 
 @dataclass(frozen=True)

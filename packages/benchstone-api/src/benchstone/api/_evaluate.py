@@ -17,8 +17,8 @@ from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError, PromotionRefused
 from benchstone.api._failures import why
 from benchstone.api._lock import content_digest
-from benchstone.api._types import PromoteReport, Verdict
 from benchstone.api._values import gateable, gated_value
+from benchstone.api._verdicts import PromoteReport, Verdict
 from benchstone.gates import Verdict as GateVerdict
 from benchstone.gates import check_artifact, compare
 from benchstone.runner import BenchmarkSpec, check_freshness, git_state

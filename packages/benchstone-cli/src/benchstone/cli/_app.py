@@ -7,7 +7,6 @@ document on stdout instead of the text lines, with the same exit code.
 
 from __future__ import annotations
 
-import importlib
 import signal
 import sys
 from collections.abc import Callable
@@ -30,12 +29,35 @@ from benchstone.cli._common import (
     json_option,
     warn,
 )
+from benchstone.cli._lazy import LazyGroup
 from benchstone.cli._version import VERSION
 
 KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)
 
+# Commands that live in their own modules: name -> "module:attribute", imported only when
+# that command runs (or `bench --help` lists them), so `bench evaluate` pays for none of
+# them. Adding such a command is one line here.
+LAZY_COMMANDS: dict[str, str] = {
+    "corpus": "benchstone.cli._cmd_corpus:corpus",
+    "doctor": "benchstone.cli._cmd_doctor:doctor",
+    "freeze-reference": "benchstone.cli._cmd_references:freeze_reference",
+    "init": "benchstone.cli._cmd_init:init",
+    "lock": "benchstone.cli._cmd_lock:lock",
+    "mcp": "benchstone.cli._cmd_mcp:mcp",
+    "reference-history": "benchstone.cli._cmd_references:reference_history",
+    "replace-reference": "benchstone.cli._cmd_references:replace_reference",
+    "report": "benchstone.cli._cmd_report:report",
+    "status": "benchstone.cli._cmd_status:status",
+    "verify": "benchstone.cli._cmd_verify:verify",
+    "_worker": "benchstone.cli._cmd_status:worker",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(version=VERSION, prog_name="bench")
 def cli() -> None:
     """Trustworthy benchmark gating: PROMOTE / REJECT / NEEDS_MORE_DATA.
@@ -414,31 +436,6 @@ def demo() -> int:
     from benchstone.cli._demo import run_demo
 
     return run_demo()
-
-
-# Command families that live in their own modules; each module exposes COMMANDS, a tuple
-# of click commands (or groups) to add to `bench`.
-COMMAND_MODULES: tuple[str, ...] = (
-    "benchstone.cli._cmd_corpus",
-    "benchstone.cli._cmd_doctor",
-    "benchstone.cli._cmd_init",
-    "benchstone.cli._cmd_lock",
-    "benchstone.cli._cmd_mcp",
-    "benchstone.cli._cmd_references",
-    "benchstone.cli._cmd_report",
-    "benchstone.cli._cmd_status",
-    "benchstone.cli._cmd_verify",
-)
-
-
-def _add_command_modules() -> None:
-    for module_name in COMMAND_MODULES:
-        module = importlib.import_module(module_name)
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_add_command_modules()
 
 
 class Terminated(KeyboardInterrupt):

@@ -110,6 +110,3 @@ def import_command(
         f"({event.corpus_type}, {event.files} file(s), {event.bytes} byte(s))"
     )
     return 0
-
-
-COMMANDS = (corpus,)

@@ -25,6 +25,3 @@ def doctor(no_calibrate: bool, as_json: bool) -> int:
     else:
         click.echo(report.render())
     return 0
-
-
-COMMANDS = (doctor,)

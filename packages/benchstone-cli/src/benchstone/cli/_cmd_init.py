@@ -41,6 +41,3 @@ def init(path: str, runner: str, name: str | None, as_json: bool) -> int:
     for step in report.next_steps:
         click.echo(f"  {step}")
     return 0
-
-
-COMMANDS = (init,)

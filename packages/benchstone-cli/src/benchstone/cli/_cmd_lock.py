@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import click
 
 from benchstone.cli._common import CommandFailed, command_errors, emit_json, json_option
@@ -38,7 +36,7 @@ def lock(project: str, reason: str | None, history: bool, as_json: bool) -> int:
             raise CommandFailed("--history lists locks; it does not take --reason")
         events = api.lock_history(project)
         if as_json:
-            emit_json([dataclasses.asdict(e) for e in events])
+            emit_json([e.to_dict() for e in events])
             return 0
         for event in events:
             click.echo(_event_line(event))
@@ -49,10 +47,7 @@ def lock(project: str, reason: str | None, history: bool, as_json: bool) -> int:
         )
     event = api.lock(project, reason=reason)
     if as_json:
-        emit_json(dataclasses.asdict(event))
+        emit_json(event.to_dict())
         return 0
     click.echo(_event_line(event))
     return 0
-
-
-COMMANDS = (lock,)

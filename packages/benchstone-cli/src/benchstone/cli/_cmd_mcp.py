@@ -20,6 +20,3 @@ def mcp() -> int:
 
     api.serve_mcp()
     return 0
-
-
-COMMANDS = (mcp,)

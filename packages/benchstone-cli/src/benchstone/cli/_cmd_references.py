@@ -112,6 +112,3 @@ def reference_history(project: str, benchmark: str, as_json: bool) -> int:
         return 0
     echo_lines(fmt.reference_history_lines(project, benchmark, events))
     return 0
-
-
-COMMANDS = (freeze_reference, replace_reference, reference_history)

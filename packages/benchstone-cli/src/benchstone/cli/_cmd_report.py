@@ -40,6 +40,3 @@ def report(project: str | None, benchmark: str | None, fmt: str, output: str | N
         with open(output, "w", encoding="utf-8", newline="") as out:
             write_report(out, project=project, benchmark=benchmark, fmt=fmt)
     return 0
-
-
-COMMANDS = (report,)

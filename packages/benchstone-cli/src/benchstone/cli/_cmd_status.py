@@ -145,6 +145,3 @@ def _outcome(info: JobInfo) -> str:
     if info.at_sha:
         return f"at {info.at_sha[:10]}"
     return "-"
-
-
-COMMANDS = (status, worker)

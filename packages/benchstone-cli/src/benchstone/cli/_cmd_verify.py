@@ -55,6 +55,3 @@ def audit_lines(audit: StoreAudit) -> list[str]:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-COMMANDS = (verify,)

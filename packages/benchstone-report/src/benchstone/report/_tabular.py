@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, fields
 from typing import Any, TextIO
 
 from benchstone.store import Run
 
-COLUMNS = [f.name for f in fields(Run)]
+COLUMNS = list(Run.FIELDS)
 
 
 def _flat(value: Any) -> Any:
@@ -23,7 +22,7 @@ def write_csv(out: TextIO, runs: Iterable[Run]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for run in runs:
-        row = asdict(run)
+        row = run.to_dict()
         writer.writerow([_flat(row[name]) for name in COLUMNS])
 
 
@@ -33,6 +32,6 @@ def write_json(out: TextIO, runs: Iterable[Run]) -> None:
     first = True
     for run in runs:
         out.write("\n" if first else ",\n")
-        out.write(json.dumps(asdict(run), sort_keys=True))
+        out.write(json.dumps(run.to_dict(), sort_keys=True))
         first = False
     out.write("\n]\n")

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from benchstone.gates import GateError, check_parameters
 from benchstone.runner._errors import ManifestError
-from benchstone.runner._sandbox import LEVELS as SANDBOX_LEVELS
+from benchstone.runner._sandbox_levels import LEVELS as SANDBOX_LEVELS
 
 MANIFEST_RELPATH: Final = PurePosixPath("bench/manifest.toml")
 #: A manifest is a few KiB; the cap keeps a runaway file from being read into memory.

@@ -55,8 +55,8 @@ from pathlib import Path
 
 from benchstone.runner import _landlock, _seccomp
 from benchstone.runner._errors import RunnerError
+from benchstone.runner._sandbox_levels import LEVELS
 
-LEVELS = ("auto", "bwrap", "landlock", "none")
 # What a row records: the isolation a repetition actually ran at.
 ISOLATION_NAMESPACES = "namespaces"
 ISOLATION_LANDLOCK = "landlock"  # the fallback without bwrap (runner/_landlock.py)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from ._errors import StoreError
@@ -56,7 +57,7 @@ def open_read_write(db: Path) -> sqlite3.Connection:
         raise StoreError(f"cannot open store database {db}: {exc}") from None
     try:
         _configure(conn)
-        mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        mode = _switch_to_wal(conn)
         if mode != "wal":
             raise StoreError(f"{db}: cannot switch to WAL journal mode (got {mode!r})")
         # NORMAL under WAL: a commit survives a crash of the process; only an OS crash or
@@ -70,6 +71,25 @@ def open_read_write(db: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> str:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the file.
+
+    The busy timeout does not cover this switch: when processes open a fresh store at the
+    same moment (an agent's first burst of `bench` calls), SQLite answers one of them
+    SQLITE_BUSY at once where waiting could deadlock. The switch holds its lock for
+    microseconds, so retrying until the busy timeout is what the timeout promises.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        except sqlite3.OperationalError as exc:
+            busy = (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.002)
 
 
 def _migrate(conn: sqlite3.Connection, db: Path) -> None:

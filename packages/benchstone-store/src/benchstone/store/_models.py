@@ -2,17 +2,18 @@
 
 All frozen: a row read from an append-only store must not look editable. ``New*``
 classes are what callers append; the store fills in ``id``, ``created_at`` and
-``row_hash``.
+``row_hash``. They are :class:`~._record.Record` types (declared and behaving like frozen
+dataclasses, without the import-time code generation that every `bench` call paid for).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from ._record import Record, factory
 
-@dataclass(frozen=True)
-class Registration:
+
+class Registration(Record):
     """One registration event; the latest event per name is the project's state."""
 
     id: int
@@ -24,8 +25,7 @@ class Registration:
     row_hash: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class _RunFields:
+class _RunFields(Record, kw_only=True):
     """The columns a caller supplies for one repetition (shared by NewRun and Run).
 
     Keyword-only: thirty-odd fields are too many to pass by position safely.
@@ -45,14 +45,14 @@ class _RunFields:
     metric: float | None = None  # the value the gate reads
     metric_source: str | None = None
     reported_metric: float | None = None
-    metric_components: dict[str, Any] = field(default_factory=dict)
+    metric_components: dict[str, Any] = factory(dict)
     reported_wall_clock: float | None = None
     wall_clock: float | None = None
     cpu_time: float | None = None
     peak_rss: int | None = None
     exit_code: int | None = None
     message: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = factory(dict)
     artifact_digest: str | None = None
     stdout_log: str | None = None
     stderr_log: str | None = None
@@ -72,18 +72,16 @@ class _RunFields:
     arm: str | None = None  # "candidate" | "baseline" within a window
     warmup: bool = False  # stored, never gated
     host_identity: str | None = None  # digest of the fingerprint's identity part
-    fingerprint: dict[str, Any] = field(default_factory=dict)  # identity + conditions
+    fingerprint: dict[str, Any] = factory(dict)  # identity + conditions
     executor: str | None = None  # "local" | "slurm"
     bundle_id: str | None = None  # the result bundle ingested into this row (slurm)
 
 
-@dataclass(frozen=True, kw_only=True)
-class NewRun(_RunFields):
+class NewRun(_RunFields, kw_only=True):
     """A repetition to append with ``Store.append_run``."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Run(_RunFields):
+class Run(_RunFields, kw_only=True):
     """A stored repetition."""
 
     id: int
@@ -91,8 +89,7 @@ class Run(_RunFields):
     row_hash: str
 
 
-@dataclass(frozen=True)
-class BaselineEvent:
+class BaselineEvent(Record):
     """A move of the baseline pointer, naming the exact runs that form the baseline."""
 
     id: int
@@ -108,8 +105,7 @@ class BaselineEvent:
     row_hash: str
 
 
-@dataclass(frozen=True)
-class ReferenceEvent:
+class ReferenceEvent(Record):
     """A freeze or (reasoned) replacement of a correctness reference artifact."""
 
     id: int
@@ -124,8 +120,7 @@ class ReferenceEvent:
     row_hash: str
 
 
-@dataclass(frozen=True)
-class NewEvaluation:
+class NewEvaluation(Record):
     """A verdict to record; the records are the look counter of sequential testing."""
 
     project: str
@@ -140,12 +135,11 @@ class NewEvaluation:
     look: int | None
     kind: str
     reason: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = factory(dict)
     content_digest: str | None = None  # the candidate code's content: the look counter key
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Record):
     """A recorded verdict."""
 
     id: int
@@ -167,8 +161,7 @@ class Evaluation:
     content_digest: str | None = None
 
 
-@dataclass(frozen=True)
-class LockEvent:
+class LockEvent(Record):
     """A lock of a project's evaluator: the manifest and evaluator files, by content.
 
     ``files`` maps each locked path (relative, POSIX) to the digest of its blob in the
@@ -190,8 +183,7 @@ class LockEvent:
     row_hash: str
 
 
-@dataclass(frozen=True)
-class CorpusEvent:
+class CorpusEvent(Record):
     """A held-out corpus imported for one benchmark (``bench corpus import``).
 
     The corpus itself lives content-addressed under the store (``Store.corpus_path``);
@@ -212,8 +204,7 @@ class CorpusEvent:
     row_hash: str
 
 
-@dataclass(frozen=True)
-class VerifyReport:
+class VerifyReport(Record):
     """The result of an audit: ``ok`` iff ``problems`` is empty.
 
     ``heads`` maps each table to its last row_hash (64 zeros when empty). A head commits
@@ -224,4 +215,4 @@ class VerifyReport:
     ok: bool
     problems: list[str]
     counts: dict[str, int]
-    heads: dict[str, str] = field(default_factory=dict)
+    heads: dict[str, str] = factory(dict)

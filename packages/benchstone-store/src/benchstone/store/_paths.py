@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-
-import platformdirs
 
 from ._errors import StoreError
 from ._names import validate_name
+from ._record import Record
 
 HOME_ENV = "BENCHSTONE_HOME"
 DB_NAME = "benchstone.db"
@@ -19,19 +17,25 @@ _CORPUS_DIGEST = re.compile(r"([a-z0-9][a-z0-9-]*):([0-9a-f]{16,128})")
 
 
 def home_dir() -> Path:
-    """``$BENCHSTONE_HOME`` if set and non-empty, else the platform's user data dir.
+    """``$BENCHSTONE_HOME`` if set and non-empty, else ``$XDG_DATA_HOME/benchstone``, else
+    ``~/.local/share/benchstone`` (SPEC).
 
+    The XDG Base Directory rule, on every platform: the SPEC names these two places, and
+    a fixed rule is one a user can predict (and `bench` need not import a library to find
+    its own home). A relative ``$XDG_DATA_HOME`` is ignored, as that specification says.
     The result is made absolute so that code which changes directory (the runner does,
     around subprocesses) keeps pointing at the same store.
     """
     override = os.environ.get(HOME_ENV, "")
     if override:
         return Path(override).expanduser().absolute()
-    return Path(platformdirs.user_data_dir("benchstone")).absolute()
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip()
+    if not data_home or not os.path.isabs(data_home):
+        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data_home, "benchstone").absolute()
 
 
-@dataclass(frozen=True)
-class StorePaths:
+class StorePaths(Record):
     """Every path the harness writes, all under ``home``.
 
     Pure path arithmetic: nothing here touches the filesystem, so a read-only handle can
@@ -42,7 +46,7 @@ class StorePaths:
     home: Path
 
     def __init__(self, home: Path | str) -> None:
-        object.__setattr__(self, "home", Path(home))
+        super().__init__(home=Path(home))
 
     @property
     def db(self) -> Path:

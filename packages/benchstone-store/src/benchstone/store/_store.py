@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -175,7 +174,7 @@ class Store(StoreReader):
         """Append one repetition; committed when this returns."""
         if not isinstance(new, _RunFields):
             raise StoreError(f"append_run needs a NewRun, got {type(new).__name__}")
-        values = {f.name: getattr(new, f.name) for f in dataclasses.fields(_RunFields)}
+        values = {name: getattr(new, name) for name in _RunFields.FIELDS}
         validate_name("project", new.project)
         validate_name("benchmark", new.benchmark)
         where = f"run of {new.project}/{new.benchmark}"
@@ -328,7 +327,7 @@ class Store(StoreReader):
             _require_runs(conn, where, new.project, new.benchmark, ids)
             return {}
 
-        values = {f.name: getattr(new, f.name) for f in dataclasses.fields(NewEvaluation)}
+        values = {name: getattr(new, name) for name in NewEvaluation.FIELDS}
         values["run_ids"] = ids
         return evaluation_from(self._append("evaluations", where, values, prepare))
 

@@ -1,0 +1,108 @@
+"""The verdict of `bench evaluate` and the report of `bench promote`, as typed results.
+
+Apart from ``_types`` so that the hottest command of an agent loop builds only the two
+result types it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchstone.api._exit_codes import exit_code_for
+from benchstone.api._row_dicts import baseline_to_dict
+from benchstone.gates import Verdict as GateVerdict
+from benchstone.store import BaselineEvent
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A gate outcome with the context it was computed in.
+
+    ``kind`` is what scripts branch on; ``gate`` carries the numbers; the rest says which
+    runs were compared, at which SHAs, and which look this was.
+    """
+
+    kind: str
+    reason: str
+    project: str
+    benchmark: str
+    tier: str
+    gate: GateVerdict
+    candidate_sha: str
+    baseline_sha: str | None = None
+    baseline_event_id: int | None = None
+    baseline_run_ids: tuple[int, ...] = ()
+    candidate_run_ids: tuple[int, ...] = ()
+    evaluation_id: int | None = None
+    new_look: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    metric_source: str | None = None  # what the gate read (performance and quality)
+
+    @property
+    def worse(self) -> bool | None:
+        """For a REJECT: True when the candidate is significantly worse (a regression),
+        False when it is merely no significant improvement (True, too, when the correctness
+        guard rejected wrong output); None for other kinds. A CI
+        regression gate branches on this instead of parsing statistics."""
+        if self.kind != "REJECT":
+            return None
+        if self.gate.kind != "REJECT":
+            return True  # the correctness guard: faster but wrong output is a regression
+        return getattr(self.gate, "worse", None)
+
+    @property
+    def interval_level(self) -> float | None:
+        """The confidence level of ``gate.effect_ci`` (two-sided at twice the look's alpha,
+        matching the one-sided test), or None when there is no interval."""
+        gate = self.gate
+        if gate.effect_ci is None or gate.alpha is None:
+            return None
+        level = getattr(gate, "interval_level", None)
+        return level if level is not None else 1.0 - 2.0 * gate.alpha
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_for(self.kind)
+
+    @property
+    def look(self) -> int:
+        return self.gate.look
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "exit_code": self.exit_code,
+            "reason": self.reason,
+            "project": self.project,
+            "benchmark": self.benchmark,
+            "tier": self.tier,
+            "candidate_sha": self.candidate_sha,
+            "baseline_sha": self.baseline_sha,
+            "baseline_event_id": self.baseline_event_id,
+            "baseline_run_ids": list(self.baseline_run_ids),
+            "candidate_run_ids": list(self.candidate_run_ids),
+            "evaluation_id": self.evaluation_id,
+            "new_look": self.new_look,
+            "worse": self.worse,
+            "metric_source": self.metric_source,
+            "interval_level": self.interval_level,
+            "notes": list(self.notes),
+            "gate": self.gate.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class PromoteReport:
+    """A moved baseline pointer and the verdict that allowed it."""
+
+    verdict: Verdict
+    baseline: BaselineEvent
+    forced: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.to_dict(),
+            "baseline": baseline_to_dict(self.baseline),
+            "forced": self.forced,
+        }
