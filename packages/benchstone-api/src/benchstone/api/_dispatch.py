@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from benchstone.api._batch import DispatchPlan, plan_dispatch, run_dispatch
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError
-from benchstone.api._failures import why
 from benchstone.api._job_files import JobFiles
 from benchstone.api._job_process import tracked
 from benchstone.api._jobs import (
@@ -25,11 +23,21 @@ from benchstone.api._jobs import (
     admit_job,
     check_mode,
     dispatch_summary,
+    job,
     start_background,
 )
 from benchstone.api._lock import check_drift, materialize, require_lock
+from benchstone.api._report import dispatch_report
+from benchstone.api._slurm_executor import (
+    ProgressCallback,
+    slurm_record,
+    slurm_settings,
+    submit,
+    wait,
+)
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
+    EXECUTORS,
     BenchmarkSpec,
     GitState,
     Manifest,
@@ -55,9 +63,11 @@ def run(
     allow_dirty: bool = False,
     background: bool = False,
     checkout: str | Path | None = None,
+    executor: str | None = None,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> DispatchReport:
     """Run a benchmark's repetitions at the project's current SHA; one row each.
 
@@ -66,6 +76,8 @@ def run(
     :class:`BackgroundDispatch` (no runs yet; its ``job`` says where to look).
     ``checkout`` measures the HEAD of that git worktree of the project instead of the
     registered root (same refusals: dirty tree, evaluator drift, corpus).
+    ``executor`` (``local`` or ``slurm``) overrides the manifest's; with slurm the
+    repetitions are one job array and ``on_progress`` hears of each ingest pass.
     """
     return _dispatch(
         project,
@@ -79,9 +91,11 @@ def run(
         at_sha=None,
         notes=None,
         checkout=checkout,
+        executor=executor,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
+        on_progress=on_progress,
     )
 
 
@@ -94,9 +108,11 @@ def establish_baseline(
     allow_dirty: bool = False,
     background: bool = False,
     at_sha: str | None = None,
+    executor: str | None = None,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> DispatchReport:
     """Run the manifest's baseline seeds and point the baseline at those runs.
 
@@ -116,9 +132,11 @@ def establish_baseline(
         at_sha=at_sha,
         notes=notes,
         checkout=None,
+        executor=executor,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
+        on_progress=on_progress,
     )
 
 
@@ -140,34 +158,7 @@ def execute_plan(
     move the pointer the same way.
     """
     dispatch = run_dispatch(store, manifest, spec, plan, root=root, job_id=job_id, on_run=on_run)
-    report = DispatchReport(
-        project=plan.project,
-        benchmark=spec.name,
-        git_sha=plan.git_sha,
-        git_dirty=plan.git_dirty,
-        meta_seed=plan.meta_seed,
-        seed_set=plan.seed_set,
-        runs=dispatch.runs,
-    )
-    if kind != "establish":
-        return report
-    ok_ids = tuple(r.id for r in report.ok_runs)
-    if not ok_ids:
-        raise ApiError(
-            f"{plan.project}/{spec.name}: none of the {len(report.runs)} baseline repetition(s) "
-            f"succeeded ({why(report.runs)}); the baseline was not set (`bench history "
-            f"{plan.project} {spec.name}` lists the errors, `--json` their stderr_log)"
-        )
-    event = store.set_baseline(
-        plan.project,
-        spec.name,
-        git_sha=plan.git_sha,
-        meta_seed=None,
-        run_ids=ok_ids,
-        action="establish",
-        notes=notes,
-    )
-    return replace(report, baseline=event)
+    return dispatch_report(store, plan, dispatch.runs, kind=kind, notes=notes)
 
 
 def _dispatch(
@@ -183,10 +174,16 @@ def _dispatch(
     at_sha: str | None,
     notes: str | None,
     checkout: str | Path | None,
+    executor: str | None,
     home: Path | None,
     on_plan: PlanCallback | None,
     on_run: RunCallback | None,
+    on_progress: ProgressCallback | None,
 ) -> DispatchReport:
+    if executor is not None and executor not in EXECUTORS:
+        raise ApiError(
+            f"executor {executor!r} is not known; use one of " + ", ".join(map(repr, EXECUTORS))
+        )
     if background and at_sha is not None:
         raise ApiError(
             "--at-sha runs in a temporary git worktree that is removed when the command "
@@ -206,6 +203,15 @@ def _dispatch(
                     "`bench freeze-reference`"
                 )
             background = check_mode(spec, context.name, background=background, at_sha=sha)
+            on_cluster = (executor or spec.executor) == "slurm"
+            if on_cluster and at_sha is not None:
+                raise ApiError(
+                    "--at-sha measures a temporary git worktree on this host, which the "
+                    "cluster's nodes cannot see; check out that commit in the shared checkout "
+                    "and dispatch without --at-sha, or use --executor local"
+                )
+            if on_cluster:
+                slurm_settings(manifest, spec)  # refuse before planning, not after
             plan = plan_dispatch(
                 store,
                 manifest,
@@ -236,7 +242,30 @@ def _dispatch(
                     "at_sha": sha,
                     "checkout": str(context.checkout) if context.checkout else None,
                 },
+                slurm=slurm_record(manifest, spec, plan) if on_cluster else None,
             )
+            if on_cluster:
+                if on_plan is not None:
+                    on_plan(plan)
+                record = submit(store, manifest, spec, plan, record, root=root)
+                if background:
+                    return BackgroundDispatch(
+                        project=context.name,
+                        benchmark=spec.name,
+                        git_sha=plan.git_sha,
+                        git_dirty=plan.git_dirty,
+                        meta_seed=plan.meta_seed,
+                        seed_set=plan.seed_set,
+                        runs=(),
+                        job=job(record.id, home=store.paths.home),
+                    )
+                return wait(
+                    store,
+                    record.id,
+                    poll_seconds=slurm_settings(manifest, spec).poll_seconds,
+                    on_run=on_run,
+                    on_progress=on_progress,
+                )
             if background:
                 info = start_background(store, record)
                 return BackgroundDispatch(

@@ -105,6 +105,8 @@ class SlurmOptions:
     #: At most this many tasks at once (``--array=0-N%K``); ``None`` is no limit.
     max_parallel: int | None = None
     job_name: str = "benchstone"
+    #: CPUs Slurm reserves per task: the benchmark's ``threads``.
+    cpus_per_task: int | None = None
 
     def sbatch_args(self) -> list[str]:
         args = [f"--job-name={self.job_name}"]
@@ -118,6 +120,8 @@ class SlurmOptions:
             args.append("--nodes=1")
         if self.exclusive:
             args.append("--exclusive")
+        if self.cpus_per_task:
+            args.append(f"--cpus-per-task={self.cpus_per_task}")
         args.extend(self.extra_args)
         return args
 
