@@ -52,7 +52,7 @@ runner.main()
 """
 
 
-def _manifest(name: str, spool: Path, *, extra_args: str = "[]") -> str:
+def _manifest(name: str, spool: Path, *, extra_args: str = "[]", more: str = "") -> str:
     benchmarks = """
 [[benchmarks]]
 name = "speed"
@@ -75,6 +75,7 @@ partition = "bench"
 time_limit = "10"
 poll_seconds = 0.3
 extra_args = {extra_args}
+{more}
 """
     return python_manifest(name, extra='executor = "slurm"', benchmarks=benchmarks) + slurm
 
@@ -166,6 +167,26 @@ def test_a_run_of_four_repetitions_lands_four_rows_from_the_node(
     # A later status finds nothing more to ingest: each bundle became one row.
     bench("status", "--all")
     assert len(_history(bench, "onslurm", "speed")) == 4
+
+
+def test_repetitions_of_one_task_share_one_exclusive_node(
+    cluster_project, bench, tmp_path, slurm_cluster
+) -> None:
+    """The dispatch's task layout holds: four repetitions in one allocation, one node."""
+    cluster_project(more="repetitions_per_task = 4\nexclusive = true")
+    job = _background(bench, "onslurm", "speed")
+    shown = subprocess.run(
+        ["scontrol", "show", "job", job["slurm_job"]], capture_output=True, text=True, check=True
+    ).stdout
+    assert "OverSubscribe=NO" in shown and "NumNodes=1" in shown  # --exclusive --nodes=1
+    _wait_slurm(job["slurm_job"], 1)
+    assert _until_done(bench, job["id"])["state"] == "done"
+    outputs = sorted(p.name for p in (tmp_path / "spool" / job["id"]).glob("slurm-*.out"))
+    assert outputs == [f"slurm-{job['slurm_job']}_0.out"]  # one array task ran them all
+    runs = _history(bench, "onslurm", "speed")
+    assert sorted(r["repetition"] for r in runs) == [0, 1, 2, 3]
+    assert {r["host"] for r in runs} == {slurm_cluster.node}
+    assert {r["status"] for r in runs} == {"ok"}
 
 
 def test_a_killed_submitter_loses_nothing(cluster_project, bench, home) -> None:

@@ -884,6 +884,7 @@ def test_every_slurm_key(tmp_path: Path) -> None:
             "exclusive = true\n"
             "max_parallel = 3\n"
             "poll_seconds = 0.5\n"
+            "repetitions_per_task = 2\n"
         )
     )
     manifest = load(tmp_path, text)
@@ -896,6 +897,7 @@ def test_every_slurm_key(tmp_path: Path) -> None:
         exclusive=True,
         max_parallel=3,
         poll_seconds=0.5,
+        repetitions_per_task=2,
     )
 
 

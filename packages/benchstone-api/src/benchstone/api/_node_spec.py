@@ -144,13 +144,19 @@ class NodeSpec:
         )
 
 
-def task_layout(indices: Sequence[int], seeds: Sequence[int]) -> tuple[tuple[Slot, ...], ...]:
-    """One repetition per array task: independent repetitions spread over the nodes.
+def task_layout(
+    indices: Sequence[int], seeds: Sequence[int], *, per_task: int = 1
+) -> tuple[tuple[Slot, ...], ...]:
+    """Consecutive repetitions, ``per_task`` to an array task (the last may have fewer).
 
-    Callers with windows pass each window's repetitions as one task instead (see the
-    module docstring); the worker runs whatever a task lists, in order.
+    One per task spreads independent repetitions over the nodes; more run in order in one
+    allocation on one node. A dispatch with windows lays out each window's repetitions as
+    one task instead (see the module docstring): the worker runs whatever a task lists.
     """
-    return tuple((Slot(index, seed),) for index, seed in zip(indices, seeds, strict=True))
+    if per_task < 1:
+        raise ApiError(f"repetitions per task must be at least 1, got {per_task}")
+    slots = [Slot(index, seed) for index, seed in zip(indices, seeds, strict=True)]
+    return tuple(tuple(slots[i : i + per_task]) for i in range(0, len(slots), per_task))
 
 
 def write_job_files(directory: Path, spec: NodeSpec, nonce: str) -> Path:

@@ -68,7 +68,9 @@ def slurm_record(manifest: Manifest, spec: BenchmarkSpec, plan: DispatchPlan) ->
     ``slurm_job`` is filled in once sbatch has answered.
     """
     settings = slurm_settings(manifest, spec)
-    layout = task_layout(range(len(plan.seeds)), plan.seeds)
+    layout = task_layout(
+        range(len(plan.seeds)), plan.seeds, per_task=settings.repetitions_per_task
+    )
     return {
         "spool": str(settings.spool),
         "nonce": new_nonce(),

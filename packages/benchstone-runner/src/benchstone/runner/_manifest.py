@@ -71,6 +71,7 @@ _SLURM_KEYS: Final = (
     "exclusive",
     "max_parallel",
     "poll_seconds",
+    "repetitions_per_task",
 )
 DEFAULT_POLL_SECONDS: Final = 2.0
 _SANDBOX_LEVELS: Final = SANDBOX_LEVELS  # the rule lives with the sandbox
@@ -145,6 +146,9 @@ class SlurmSettings:
     max_parallel: int | None = None
     #: How often a waiting submitter asks Slurm and lists the spool.
     poll_seconds: float = DEFAULT_POLL_SECONDS
+    #: Consecutive repetitions one array task runs, in order, on one node (fewer, longer
+    #: tasks for short repetitions; with ``exclusive``, a node to themselves).
+    repetitions_per_task: int = 1
 
 
 @dataclass(frozen=True)
@@ -500,6 +504,9 @@ def _parse_slurm(table: _Table, root: Path) -> SlurmSettings:
         exclusive=table.boolean("exclusive", False),
         max_parallel=max_parallel,
         poll_seconds=poll,
+        repetitions_per_task=table.integer(
+            "repetitions_per_task", 1, minimum=1, maximum=MAX_REPETITIONS
+        ),
     )
 
 
