@@ -220,6 +220,24 @@ def test_a_killed_submitter_loses_nothing(cluster_project, bench, home) -> None:
     assert {r["job_id"] for r in runs} == {job["id"]}
 
 
+def test_a_submitter_killed_before_it_wrote_the_slurm_id_down_loses_nothing(
+    cluster_project, bench, home
+) -> None:
+    """The record lacks the Slurm id (killed just after sbatch): found again by job name."""
+    cluster_project()
+    job = _background(bench, "onslurm", "speed")
+    path = home / "jobs" / f"{job['id']}.json"
+    record = json.loads(path.read_text())
+    record["slurm"]["slurm_job"] = None
+    path.write_text(json.dumps(record))
+    _wait_slurm(job["slurm_job"], 4)
+    done = _until_done(bench, job["id"])
+    assert done["state"] == "done" and done["slurm_job"] == job["slurm_job"], done
+    runs = _history(bench, "onslurm", "speed")
+    assert sorted(r["repetition"] for r in runs) == [0, 1, 2, 3]
+    assert {r["status"] for r in runs} == {"ok"}
+
+
 def test_a_task_that_fails_on_the_node_is_an_error_row_with_its_stderr(
     cluster_project, bench, tmp_path
 ) -> None:

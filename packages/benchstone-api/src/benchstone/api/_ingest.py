@@ -31,7 +31,13 @@ from benchstone.api._errors import ApiError
 from benchstone.api._job_files import Job, JobFiles, now_utc
 from benchstone.api._job_process import finish, plan_from_dict
 from benchstone.api._jobs import dispatch_summary
-from benchstone.api._node_spec import bundle_name, index_of, job_directory, task_owners
+from benchstone.api._node_spec import (
+    bundle_name,
+    index_of,
+    job_directory,
+    slurm_job_name,
+    task_owners,
+)
 from benchstone.api._repetition import (
     Repetition,
     check_output,
@@ -41,7 +47,15 @@ from benchstone.api._repetition import (
 )
 from benchstone.api._report import dispatch_report
 from benchstone.api._types import DispatchReport
-from benchstone.runner import Bundle, RunnerError, TaskState, list_bundles, read_bundle, task_states
+from benchstone.runner import (
+    Bundle,
+    RunnerError,
+    TaskState,
+    job_by_name,
+    list_bundles,
+    read_bundle,
+    task_states,
+)
 from benchstone.runner._bundle import BUNDLE_SUFFIX
 from benchstone.store import BaselineEvent, Run, Store, StoreError
 
@@ -159,6 +173,8 @@ class _Pass:
         return replace(result, report=report, failure=failure)
 
     def _states(self) -> dict[int, TaskState]:
+        if not self.slurm_job and self.tasks:
+            self._recover_job_id()
         if not self.slurm_job or not self.tasks:
             return dict.fromkeys(range(len(self.tasks)), TaskState.UNKNOWN)
         try:
@@ -166,6 +182,18 @@ class _Pass:
         except RunnerError:
             # Slurm unreachable: the bundles still ingest; states are asked again next pass.
             return dict.fromkeys(range(len(self.tasks)), TaskState.UNKNOWN)
+
+    def _recover_job_id(self) -> None:
+        """The submitter died before writing the Slurm id down: find it by the job name."""
+        try:
+            found = job_by_name(slurm_job_name(self.record.id))
+        except RunnerError:
+            return
+        if found is None:
+            return
+        self.slurm_job = found
+        with self.files.locked():
+            self.files.update(self.record.id, slurm={**self.info, "slurm_job": found})
 
     def _published(self, name: str) -> bool:
         return (self.job_dir / f"{name}{BUNDLE_SUFFIX}").exists()

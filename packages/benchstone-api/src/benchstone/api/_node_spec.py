@@ -38,6 +38,11 @@ def job_directory(spool: Path, job_id: str) -> Path:
     return Path(spool) / job_id
 
 
+def slurm_job_name(job_id: str) -> str:
+    """The Slurm job name of a dispatch: unique, so the array can be found again by it."""
+    return f"bench-{job_id}"
+
+
 def bundle_name(index: int) -> str:
     """The bundle name of repetition ``index`` (``rep3``): one per repetition of a job."""
     return f"rep{index}"

@@ -27,6 +27,7 @@ from benchstone.api._node_spec import (
     NodeSpec,
     Slot,
     job_directory,
+    slurm_job_name,
     task_layout,
     write_job_files,
 )
@@ -68,9 +69,7 @@ def slurm_record(manifest: Manifest, spec: BenchmarkSpec, plan: DispatchPlan) ->
     ``slurm_job`` is filled in once sbatch has answered.
     """
     settings = slurm_settings(manifest, spec)
-    layout = task_layout(
-        range(len(plan.seeds)), plan.seeds, per_task=settings.repetitions_per_task
-    )
+    layout = task_layout(range(len(plan.seeds)), plan.seeds, per_task=settings.repetitions_per_task)
     return {
         "spool": str(settings.spool),
         "nonce": new_nonce(),
@@ -124,7 +123,7 @@ def submit(
         exclusive=bool(info.get("exclusive")),
         one_node=True,
         max_parallel=settings.max_parallel,
-        job_name=f"bench-{record.id}",
+        job_name=slurm_job_name(record.id),
         cpus_per_task=spec.threads,
     )
     try:

@@ -51,6 +51,7 @@ _LOCATIONS: dict[str, str] = {
     "identity_difference": "benchstone.runner._fingerprint",
     "identity_digest": "benchstone.runner._fingerprint",
     "InstructionLog": "benchstone.runner._instructions",
+    "job_by_name": "benchstone.runner._slurm",
     "list_bundles": "benchstone.runner._bundle",
     "load_manifest": "benchstone.runner._manifest",
     "new_nonce": "benchstone.runner._bundle",
@@ -123,6 +124,7 @@ if TYPE_CHECKING:
         SlurmOptions,
         TaskState,
         cancel_slurm_job,
+        job_by_name,
         submit_array,
         task_states,
     )
@@ -166,6 +168,7 @@ __all__ = [
     "host_fingerprint",
     "identity_difference",
     "identity_digest",
+    "job_by_name",
     "list_bundles",
     "load_manifest",
     "new_nonce",

@@ -367,6 +367,28 @@ def task_states(
     return {t: states.get(t, TaskState.UNKNOWN) for t in sorted(wanted)}
 
 
+def job_by_name(name: str) -> str | None:
+    """The id of the job array named ``name`` that Slurm still knows, or None.
+
+    For a submitter killed between ``sbatch`` answering and writing the id down: the job
+    name is unique per dispatch, so it finds the array again (squeue, then sacct).
+    """
+    if not _NAME_RE.match(name):
+        raise RunnerError(f"job_by_name: {name!r} is not a job name of [A-Za-z0-9_.-]")
+    for argv in (
+        ["squeue", "-h", "-t", "all", "--name", name, "-o", "%F"],
+        ["sacct", "-n", "-P", "-X", "--name", name, "-o", "JobID"],
+    ):
+        proc = _client(argv, check=False)
+        if proc.returncode != 0:
+            continue
+        for line in proc.stdout.split():
+            head = line.split("_")[0].strip()
+            if head.isdigit():
+                return head
+    return None
+
+
 def cancel_slurm_job(job: SlurmJob | str, task: int | None = None) -> None:
     """Cancel the whole job array, or one task of it, through ``scancel``."""
     job_id = job.job_id if isinstance(job, SlurmJob) else str(job)
