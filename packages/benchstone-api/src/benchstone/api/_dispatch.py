@@ -4,6 +4,8 @@ Every dispatch is planned here, in the calling process (dirty-tree refusal, corp
 seeds), so a refusal is an immediate error whether or not it then runs in the background.
 The scheduler admits it (thread and GPU budget) before the first repetition; a foreground
 dispatch then runs under its own job record, a background one is handed to a worker.
+With the Slurm executor the repetitions are submitted as one job array instead, and a
+foreground dispatch waits and ingests their bundles (api._slurm_executor).
 ``at_sha`` runs in a temporary git worktree of that commit, with that commit's manifest.
 """
 
@@ -20,6 +22,7 @@ from benchstone.api._job_files import JobFiles
 from benchstone.api._job_process import tracked
 from benchstone.api._jobs import (
     BackgroundDispatch,
+    JobInfo,
     admit_job,
     check_mode,
     dispatch_summary,
@@ -249,16 +252,7 @@ def _dispatch(
                     on_plan(plan)
                 record = submit(store, manifest, spec, plan, record, root=root)
                 if background:
-                    return BackgroundDispatch(
-                        project=context.name,
-                        benchmark=spec.name,
-                        git_sha=plan.git_sha,
-                        git_dirty=plan.git_dirty,
-                        meta_seed=plan.meta_seed,
-                        seed_set=plan.seed_set,
-                        runs=(),
-                        job=job(record.id, home=store.paths.home),
-                    )
+                    return _handed_over(plan, job(record.id, home=store.paths.home))
                 return wait(
                     store,
                     record.id,
@@ -267,17 +261,7 @@ def _dispatch(
                     on_progress=on_progress,
                 )
             if background:
-                info = start_background(store, record)
-                return BackgroundDispatch(
-                    project=context.name,
-                    benchmark=spec.name,
-                    git_sha=plan.git_sha,
-                    git_dirty=plan.git_dirty,
-                    meta_seed=plan.meta_seed,
-                    seed_set=plan.seed_set,
-                    runs=(),
-                    job=info,
-                )
+                return _handed_over(plan, start_background(store, record))
             with tracked(JobFiles(store.paths.jobs), record.id) as outcome:
                 if on_plan is not None:
                     on_plan(plan)
@@ -295,6 +279,20 @@ def _dispatch(
                 outcome.message = dispatch_summary(report)
                 outcome.run_ids = tuple(r.id for r in report.runs)
             return report
+
+
+def _handed_over(plan: DispatchPlan, info: JobInfo) -> BackgroundDispatch:
+    """The report of a dispatch that goes on elsewhere (a worker, or the cluster)."""
+    return BackgroundDispatch(
+        project=plan.project,
+        benchmark=plan.benchmark,
+        git_sha=plan.git_sha,
+        git_dirty=plan.git_dirty,
+        meta_seed=plan.meta_seed,
+        seed_set=plan.seed_set,
+        runs=(),
+        job=info,
+    )
 
 
 @contextlib.contextmanager
