@@ -43,6 +43,22 @@ def speed(config):
 
 
 @runner.entry_point
+def peek(config):
+    # The code under test knows the spool from the manifest: it looks for the job's nonce
+    # (to forge sealed bundles) and plants a file for the submitter to ingest.
+    import tomllib
+    from pathlib import Path
+
+    spool = Path(tomllib.loads(Path("bench/manifest.toml").read_text())["slurm"]["spool"])
+    nonces = [p.read_text() for p in spool.glob("*/nonce")] if spool.is_dir() else []
+    try:
+        (spool / f"planted-{config.seed}").write_text("forged")
+    except OSError:
+        pass
+    return float(len(nonces))
+
+
+@runner.entry_point
 def slow(config):
     time.sleep(60)
     return 1.0
@@ -60,6 +76,12 @@ tier = "performance"
 metric_direction = "minimize"
 repetitions = 4
 baseline_seeds = [1, 2, 3, 4]
+
+[[benchmarks]]
+name = "peek"
+tier = "performance"
+metric_direction = "minimize"
+repetitions = 2
 
 [[benchmarks]]
 name = "slow"
@@ -187,6 +209,17 @@ def test_repetitions_of_one_task_share_one_exclusive_node(
     assert sorted(r["repetition"] for r in runs) == [0, 1, 2, 3]
     assert {r["host"] for r in runs} == {slurm_cluster.node}
     assert {r["status"] for r in runs} == {"ok"}
+
+
+def test_the_code_under_test_cannot_reach_the_spool(cluster_project, bench, tmp_path) -> None:
+    """Attack: read the job's nonce from the spool the manifest names, plant a file there."""
+    cluster_project()
+    result = bench("run", "onslurm", "peek", timeout=DEADLINE)
+    assert result.code == 0, result.err
+    runs = _history(bench, "onslurm", "peek")
+    assert [r["status"] for r in runs] == ["ok", "ok"]
+    assert [r["metric"] for r in runs] == [0.0, 0.0]  # no nonce in sight
+    assert list((tmp_path / "spool").glob("planted-*")) == []  # nothing reached the spool
 
 
 def test_a_killed_submitter_loses_nothing(cluster_project, bench, home) -> None:
