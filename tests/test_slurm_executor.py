@@ -153,6 +153,18 @@ def _background(bench, project: str, benchmark: str) -> dict:
     return job
 
 
+def _submitted(bench, proc: subprocess.Popen) -> dict:
+    """The job of a foreground `bench run` as soon as its record names the Slurm job."""
+    end = time.monotonic() + DEADLINE
+    while True:
+        assert time.monotonic() < end and proc.poll() is None, "no submission seen"
+        listed = bench("status", "--json")
+        jobs = json.loads(listed.out)["jobs"] if listed.code == 0 else []
+        if jobs and jobs[0].get("slurm_job"):
+            return jobs[0]
+        time.sleep(0.05)
+
+
 def _wait_slurm(slurm_job: str, tasks: int, *, finished: bool = True) -> None:
     end = time.monotonic() + DEADLINE
     while True:
@@ -232,14 +244,7 @@ def test_a_killed_submitter_loses_nothing(cluster_project, bench, home) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        end = time.monotonic() + DEADLINE
-        job = None
-        while job is None or not job.get("slurm_job"):  # submitted: the record names it
-            assert time.monotonic() < end and proc.poll() is None, "no submission seen"
-            listed = bench("status", "--json")
-            jobs = json.loads(listed.out)["jobs"] if listed.code == 0 else []
-            job = jobs[0] if jobs else None
-            time.sleep(0.05)
+        job = _submitted(bench, proc)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
@@ -314,10 +319,31 @@ def test_torn_and_foreign_bundles_are_error_rows(cluster_project, bench, tmp_pat
     assert len(_history(bench, "onslurm", "speed")) == 5  # still once each
 
 
-def test_cancel_stops_the_array_and_closes_the_job(cluster_project, bench) -> None:
+def test_sigterm_leaves_the_job_on_the_cluster_and_cancel_stops_it(
+    cluster_project, bench, home
+) -> None:
     cluster_project()
-    job = _background(bench, "onslurm", "slow")
-    _wait_slurm(job["slurm_job"], 4, finished=False)  # at least one task is running
+    env = dict(os.environ, BENCHSTONE_HOME=str(home))
+    proc = subprocess.Popen(
+        [*bench_command(), "run", "onslurm", "slow"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        job = _submitted(bench, proc)
+        _wait_slurm(job["slurm_job"], 4, finished=False)  # at least one task is running
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "Error: terminated by SIGTERM" in err
+    assert f"job {job['id']} (slurm job {job['slurm_job']}) goes on on the cluster" in err
+    assert _job(bench, job["id"])["state"] == "running"  # the array was not touched
     result = bench("cancel", job["id"], timeout=DEADLINE)
     assert result.code == 0, result.err
     assert f"cancelled job {job['id']} (slurm job {job['slurm_job']})" in result.out

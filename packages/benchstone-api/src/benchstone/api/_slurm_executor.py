@@ -47,6 +47,16 @@ from benchstone.store import Run, Store
 ProgressCallback = Callable[[Ingest], None]
 
 
+class LeftOnCluster(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) while waiting: the job goes on on the cluster, nothing is lost."""
+
+    def __init__(self, job_id: str, slurm_job: str | None) -> None:
+        super().__init__(
+            f"job {job_id} (slurm job {slurm_job or '-'}) goes on on the cluster: "
+            f"`bench status` ingests what it finishes, `bench cancel {job_id}` stops it"
+        )
+
+
 def slurm_settings(manifest: Manifest, spec: BenchmarkSpec) -> SlurmSettings:
     """The ``[slurm]`` table, or a one-line refusal naming what to add."""
     if spec.held_out:
@@ -152,16 +162,21 @@ def wait(
 ) -> DispatchReport:
     """Ingest until every repetition of ``job_id`` has its row; the finished report."""
     last: Mapping[str, int] | None = None
-    while True:
-        result = ingest(store, job_id)
-        if on_run is not None:
-            for run in result.runs:
-                on_run(run)
-        if on_progress is not None and (result.counts != last or result.runs):
-            on_progress(result)
-            last = result.counts
-        if result.failure is not None:
-            raise ApiError(result.failure)
-        if result.report is not None:
-            return result.report
-        time.sleep(poll_seconds)
+    slurm_job = None
+    try:
+        while True:
+            result = ingest(store, job_id)
+            slurm_job = result.slurm_job
+            if on_run is not None:
+                for run in result.runs:
+                    on_run(run)
+            if on_progress is not None and (result.counts != last or result.runs):
+                on_progress(result)
+                last = result.counts
+            if result.failure is not None:
+                raise ApiError(result.failure)
+            if result.report is not None:
+                return result.report
+            time.sleep(poll_seconds)
+    except KeyboardInterrupt as exc:
+        raise LeftOnCluster(job_id, slurm_job) from exc

@@ -484,11 +484,18 @@ def main(argv: list[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="bench", standalone_mode=False)
     except click.exceptions.Abort as exc:
         cause = exc.__cause__
+        left = cause if type(cause).__name__ == "LeftOnCluster" else None
+        if left is not None:
+            cause = left.__cause__  # what stopped the wait: Ctrl-C or a signal
         if isinstance(cause, Terminated):
             error_line(f"terminated by {signal.Signals(cause.signum).name}")
-            return 128 + cause.signum
-        error_line("interrupted")
-        return 130
+            code = 128 + cause.signum
+        else:
+            error_line("interrupted")
+            code = 130
+        if left is not None:
+            click.echo(f"  {left}", err=True)
+        return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.ClickException as exc:
