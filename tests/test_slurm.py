@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 
@@ -118,11 +119,12 @@ def test_sbatch_refusal_names_the_command_and_its_stderr(slurm_cluster, tmp_path
 
 
 def test_a_job_is_found_again_by_its_name(slurm_cluster, tmp_path: Path) -> None:
+    name = f"find-{secrets.token_hex(8)}"  # unique, as a dispatch's job name is
     job = submit_array(
         ["true"],
         1,
         workdir=tmp_path,
-        options=SlurmOptions(partition=slurm_cluster.partition, job_name=f"find-{tmp_path.name}"),
+        options=SlurmOptions(partition=slurm_cluster.partition, job_name=name),
     )
-    assert job_by_name(f"find-{tmp_path.name}") == job.job_id
-    assert job_by_name(f"none-{tmp_path.name}") is None
+    assert job_by_name(name) == job.job_id
+    assert job_by_name(f"none-{secrets.token_hex(8)}") is None
