@@ -39,7 +39,8 @@ runner = Runner()
 
 @runner.entry_point
 def speed(config):
-    return 1.0 + (config.seed % 7) * 0.001
+    # bench/tuning.txt is git-ignored but part of the locked evaluator (under bench/).
+    return float(open("bench/tuning.txt").read()) + (config.seed % 7) * 0.001
 
 
 @runner.entry_point
@@ -113,6 +114,8 @@ def cluster_project(slurm_cluster, tmp_path: Path, bench):
             manifest=_manifest(name, tmp_path / "spool", **options),
         )
         (root / "bench" / "runner.py").write_text(RUNNER)
+        (root / ".gitignore").write_text("bench/tuning.txt\n")
+        (root / "bench" / "tuning.txt").write_text("1.0\n")
         commit_all(root, "cluster runner")
         result = bench("register", str(root))
         assert result.code == 0, result.err
@@ -294,6 +297,24 @@ def test_a_task_that_fails_on_the_node_is_an_error_row_with_its_stderr(
         assert "failed without a bundle" in run["message"]
         assert "cannot read the job's nonce" in run["message"]  # the stderr tail
         assert "cannot read the job's nonce" in Path(run["stderr_log"]).read_text()
+
+
+def test_an_evaluator_edited_after_submission_runs_nothing(
+    cluster_project, bench, tmp_path
+) -> None:
+    """Attack: while the job waits, edit a locked evaluator file git does not see."""
+    root = cluster_project(extra_args='["--hold"]')
+    job = _background(bench, "onslurm", "speed")
+    (root / "bench" / "tuning.txt").write_text("0.5\n")  # git-ignored: the tree stays clean
+    subprocess.run(["scontrol", "release", job["slurm_job"]], check=True, capture_output=True)
+    _wait_slurm(job["slurm_job"], 4)
+    assert _until_done(bench, job["id"])["state"] == "done"
+    runs = _history(bench, "onslurm", "speed")
+    assert len(runs) == 4 and {r["status"] for r in runs} == {"error"}
+    for run in runs:
+        assert "the evaluator is not the locked one any more" in run["message"]
+        assert "(changed: bench/tuning.txt)" in run["message"]
+        assert run["metric"] is None and run["wall_clock"] is None
 
 
 def test_torn_and_foreign_bundles_are_error_rows(cluster_project, bench, tmp_path) -> None:

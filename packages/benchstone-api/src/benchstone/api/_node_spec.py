@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,10 @@ class NodeSpec:
     hidden: tuple[str, ...]
     #: ``tasks[k]``: the repetitions array task ``k`` runs, in order.
     tasks: tuple[tuple[Slot, ...], ...]
+    #: The locked evaluator the repetitions must run under: its digest and its files
+    #: (path -> digest), so the node can name what drifted without the store.
+    lock_digest: str | None = None
+    lock_files: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +96,8 @@ class NodeSpec:
             "total": self.total,
             "hidden": list(self.hidden),
             "tasks": [[[slot.index, slot.seed] for slot in task] for task in self.tasks],
+            "lock_digest": self.lock_digest,
+            "lock_files": dict(self.lock_files),
         }
 
     @classmethod
@@ -135,6 +141,14 @@ class NodeSpec:
             raise ApiError(f"{path}: key 'total' must be an integer >= 0")
         if not isinstance(data.get("git_dirty"), bool):
             raise ApiError(f"{path}: key 'git_dirty' must be true or false")
+        lock_digest = data.get("lock_digest")
+        if lock_digest is not None and not isinstance(lock_digest, str):
+            raise ApiError(f"{path}: key 'lock_digest' must be a digest string or null")
+        lock_files = data.get("lock_files", {})
+        if not isinstance(lock_files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in lock_files.items()
+        ):
+            raise ApiError(f"{path}: key 'lock_files' must map paths to digests")
         return cls(
             job=text("job"),
             project=text("project"),
@@ -146,6 +160,8 @@ class NodeSpec:
             total=total,
             hidden=tuple(hidden),
             tasks=tuple(tuple(Slot(i, s) for i, s in task) for task in tasks),
+            lock_digest=lock_digest,
+            lock_files=lock_files,
         )
 
 

@@ -22,9 +22,11 @@ from pathlib import Path
 
 from benchstone.api._errors import ApiError
 from benchstone.api._job_process import check_unchanged
+from benchstone.api._lock import snapshot
 from benchstone.api._node_spec import NodeSpec, Slot, bundle_name, read_nonce
 from benchstone.api._repetition import Repetition, execute_repetition, failed_repetition
 from benchstone.runner import (
+    Manifest,
     Measurements,
     RunnerError,
     load_manifest,
@@ -92,10 +94,34 @@ def _refusal(spec: NodeSpec, root: Path) -> str | None:
                 f"{spec.manifest_hash}, the node read {manifest.hash}); submit it again"
             )
         manifest.benchmark(spec.benchmark)
+        drift = _evaluator_drift(spec, root, manifest)
+        if drift is not None:
+            return drift
         check_unchanged(root, spec)
     except (ApiError, RunnerError) as exc:
         return f"on node {socket.gethostname()}: {exc}"
     return None
+
+
+def _evaluator_drift(spec: NodeSpec, root: Path, manifest: Manifest) -> str | None:
+    """Why the evaluator in the shared checkout is not the locked one, or None.
+
+    The submitter checked it before submitting; a task that starts later checks again,
+    since the checkout may have been edited in between.
+    """
+    if spec.lock_digest is None:
+        return None
+    current = snapshot(root, manifest)
+    if current.digest == spec.lock_digest:
+        return None
+    locked, now = dict(spec.lock_files), dict(current.files)
+    changed = sorted(path for path in set(locked) | set(now) if locked.get(path) != now.get(path))
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return (
+        f"{root}: the evaluator is not the locked one any more (changed: {shown or 'files'}); "
+        f"job {spec.job} was submitted under the lock, so nothing ran (`bench lock "
+        f"{spec.project} --reason ...` to lock the change, then submit again)"
+    )
 
 
 def _seal(spool: Path, job: str, slot: Slot, nonce: str, rep: Repetition) -> Path:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,9 @@ def submit(
         hidden=tuple(str(p) for p in harness_paths(store.paths.home)),
         tasks=layout,
     )
+    lock = store.lock_event(plan.lock_id) if plan.lock_id is not None else None
+    if lock is not None:
+        node_spec = replace(node_spec, lock_digest=lock.digest, lock_files=dict(lock.files))
     extra = list(settings.extra_args)
     if spec.gpu != "none":
         extra.append("--gpus-per-task=1")
