@@ -183,6 +183,9 @@ JOB = {
     "at_sha",
     "message",
     "log_path",
+    "executor",
+    "slurm_job",
+    "task_states",
 }
 
 BENCHMARKS = """

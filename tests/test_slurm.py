@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from benchstone.runner import (
     SlurmOptions,
     TaskState,
     cancel_slurm_job,
+    job_by_name,
     submit_array,
     task_states,
 )
@@ -114,3 +116,15 @@ def test_sbatch_refusal_names_the_command_and_its_stderr(slurm_cluster, tmp_path
     assert message.startswith("sbatch --parsable --array=0-0 ")
     assert "invalid partition" in message.lower()
     assert "\n" not in message
+
+
+def test_a_job_is_found_again_by_its_name(slurm_cluster, tmp_path: Path) -> None:
+    name = f"find-{secrets.token_hex(8)}"  # unique, as a dispatch's job name is
+    job = submit_array(
+        ["true"],
+        1,
+        workdir=tmp_path,
+        options=SlurmOptions(partition=slurm_cluster.partition, job_name=name),
+    )
+    assert job_by_name(name) == job.job_id
+    assert job_by_name(f"none-{secrets.token_hex(8)}") is None

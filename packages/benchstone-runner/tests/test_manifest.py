@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from benchstone.runner import SlurmOptions, SlurmSettings
 from benchstone.runner._errors import ManifestError, RunnerError
 from benchstone.runner._manifest import (
     BenchmarkSpec,
@@ -177,6 +178,7 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         requires_correctness=["check"],
         output_reference="check",
         description="Pareto front quality",
+        executor="local",
     )
     manifest = load(tmp_path, text)
     assert manifest.warnings == ()
@@ -209,6 +211,7 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         "description": "Pareto front quality",
         "output_reference": "check",
         "held_out": False,
+        "executor": "local",
     }
     assert spec.gate_threshold == 1.96
     assert manifest.benchmark("check").entry_point == "check_output"
@@ -847,3 +850,92 @@ def test_warnings_do_not_go_through_the_warnings_module(tmp_path: Path) -> None:
         manifest = load(tmp_path, project() + bench(repetitions=1))
     assert len(manifest.warnings) >= 2
     assert caught == []
+
+
+# --- executor and [slurm] ---------------------------------------------------------
+
+
+def test_executor_defaults_to_local_and_a_benchmark_overrides_the_project(tmp_path) -> None:
+    manifest = load(tmp_path, project() + bench())
+    assert manifest.benchmark("speed").executor == "local"
+    assert manifest.slurm is None
+    text = (
+        project(executor="slurm")
+        + bench()
+        + bench(name="here", executor="local")
+        + '\n[slurm]\nspool = "/shared/spool"\n'
+    )
+    manifest = load(tmp_path, text)
+    assert manifest.benchmark("speed").executor == "slurm"
+    assert manifest.benchmark("here").executor == "local"
+
+
+def test_every_slurm_key(tmp_path: Path) -> None:
+    text = (
+        project()
+        + bench()
+        + (
+            "\n[slurm]\n"
+            'spool = "spool/dir"\n'
+            'partition = "bench"\n'
+            'account = "lab42"\n'
+            'time_limit = "1-02:00:00"\n'
+            'extra_args = ["--qos=short", "--constraint=avx2"]\n'
+            "exclusive = true\n"
+            "max_parallel = 3\n"
+            "poll_seconds = 0.5\n"
+            "repetitions_per_task = 2\n"
+        )
+    )
+    manifest = load(tmp_path, text)
+    assert manifest.slurm == SlurmSettings(
+        spool=tmp_path.resolve() / "spool" / "dir",  # relative to the project root
+        partition="bench",
+        account="lab42",
+        time_limit="1-02:00:00",
+        extra_args=("--qos=short", "--constraint=avx2"),
+        exclusive=True,
+        max_parallel=3,
+        poll_seconds=0.5,
+        repetitions_per_task=2,
+    )
+
+
+def test_slurm_executor_without_a_slurm_table_is_refused(tmp_path: Path) -> None:
+    message = error(tmp_path, project() + bench(executor="slurm"))
+    assert message == (
+        "key 'slurm': missing, but executor = \"slurm\" is set for 'speed'; add a [slurm] "
+        'table with at least spool = "/shared/path" (docs/cluster.md)'
+    )
+
+
+def test_bad_slurm_values_name_the_key(tmp_path: Path) -> None:
+    base = project() + bench()
+    assert error(tmp_path, base + "\n[slurm]\npartition = 'x'\n").startswith(
+        "[slurm] key 'spool': missing"
+    )
+    assert "did you mean 'partition'" in error(
+        tmp_path, base + "\n[slurm]\nspool = '/s'\npartiton = 'x'\n"
+    )
+    assert error(tmp_path, base + "\n[slurm]\nspool = '/s'\ntime_limit = 'soon'\n") == (
+        "[slurm] key 'time_limit': is not a Slurm time, got 'soon' (a string); write MM, "
+        'HH:MM:SS or D-HH:MM, e.g. "30" or "2:00:00"'
+    )
+    assert error(tmp_path, base + "\n[slurm]\nspool = '/s'\nextra_args = ['; rm -rf /']\n") == (
+        "[slurm] key 'extra_args': must list sbatch options, got '; rm -rf /' (a string); "
+        'write each option as one string, e.g. ["--qos=short", "--constraint=avx2"]'
+    )
+    assert "must be one of 'local', 'slurm'" in error(
+        tmp_path, project(executor="cluster") + bench()
+    )
+
+
+def test_threads_become_cpus_per_task() -> None:
+    args = SlurmOptions(partition="bench", cpus_per_task=4, exclusive=True).sbatch_args()
+    assert args == [
+        "--job-name=benchstone",
+        "--partition=bench",
+        "--nodes=1",
+        "--exclusive",
+        "--cpus-per-task=4",
+    ]

@@ -35,6 +35,7 @@ _LOCATIONS: dict[str, str] = {
     "VERDICT_EXIT_CODES": "benchstone.api._exit_codes",
     "Verdict": "benchstone.api._verdicts",
     "baseline": "benchstone.api._history",
+    "cancel": "benchstone.api._status",
     "baseline_history": "benchstone.api._history",
     "establish_baseline": "benchstone.api._dispatch",
     "evaluate": "benchstone.api._evaluate",
@@ -59,6 +60,7 @@ _LOCATIONS: dict[str, str] = {
     "replace_reference": "benchstone.api._references",
     "run": "benchstone.api._dispatch",
     "serve_mcp": "benchstone.api._mcp",
+    "status": "benchstone.api._status",
     "timeline": "benchstone.api._history",
     "unregister": "benchstone.api._registry",
     "verify_corpus": "benchstone.api._corpus",
@@ -86,6 +88,7 @@ if TYPE_CHECKING:
     )
     from benchstone.api._registry import list_projects, lock, lock_history, register, unregister
     from benchstone.api._scaffold import init_project
+    from benchstone.api._status import cancel, status
     from benchstone.api._types import (
         BenchmarkInfo,
         DispatchReport,
@@ -116,6 +119,7 @@ __all__ = [
     "Verdict",
     "baseline",
     "baseline_history",
+    "cancel",
     "doctor",
     "establish_baseline",
     "evaluate",
@@ -140,6 +144,7 @@ __all__ = [
     "replace_reference",
     "run",
     "serve_mcp",
+    "status",
     "timeline",
     "unregister",
     "verify_corpus",

@@ -4,6 +4,8 @@ Every dispatch is planned here, in the calling process (dirty-tree refusal, corp
 seeds), so a refusal is an immediate error whether or not it then runs in the background.
 The scheduler admits it (thread and GPU budget) before the first repetition; a foreground
 dispatch then runs under its own job record, a background one is handed to a worker.
+With the Slurm executor the repetitions are submitted as one job array instead, and a
+foreground dispatch waits and ingests their bundles (api._slurm_executor).
 ``at_sha`` runs in a temporary git worktree of that commit, with that commit's manifest.
 """
 
@@ -11,25 +13,34 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from benchstone.api._batch import DispatchPlan, plan_dispatch, run_dispatch
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError
-from benchstone.api._failures import why
 from benchstone.api._job_files import JobFiles
 from benchstone.api._job_process import tracked
 from benchstone.api._jobs import (
     BackgroundDispatch,
+    JobInfo,
     admit_job,
     check_mode,
     dispatch_summary,
+    job,
     start_background,
 )
 from benchstone.api._lock import check_drift, materialize, require_lock
+from benchstone.api._report import dispatch_report
+from benchstone.api._slurm_executor import (
+    ProgressCallback,
+    slurm_record,
+    slurm_settings,
+    submit,
+    wait,
+)
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
+    EXECUTORS,
     BenchmarkSpec,
     GitState,
     Manifest,
@@ -55,9 +66,11 @@ def run(
     allow_dirty: bool = False,
     background: bool = False,
     checkout: str | Path | None = None,
+    executor: str | None = None,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> DispatchReport:
     """Run a benchmark's repetitions at the project's current SHA; one row each.
 
@@ -66,6 +79,8 @@ def run(
     :class:`BackgroundDispatch` (no runs yet; its ``job`` says where to look).
     ``checkout`` measures the HEAD of that git worktree of the project instead of the
     registered root (same refusals: dirty tree, evaluator drift, corpus).
+    ``executor`` (``local`` or ``slurm``) overrides the manifest's; with slurm the
+    repetitions are one job array and ``on_progress`` hears of each ingest pass.
     """
     return _dispatch(
         project,
@@ -79,9 +94,11 @@ def run(
         at_sha=None,
         notes=None,
         checkout=checkout,
+        executor=executor,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
+        on_progress=on_progress,
     )
 
 
@@ -94,9 +111,11 @@ def establish_baseline(
     allow_dirty: bool = False,
     background: bool = False,
     at_sha: str | None = None,
+    executor: str | None = None,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> DispatchReport:
     """Run the manifest's baseline seeds and point the baseline at those runs.
 
@@ -116,9 +135,11 @@ def establish_baseline(
         at_sha=at_sha,
         notes=notes,
         checkout=None,
+        executor=executor,
         home=home,
         on_plan=on_plan,
         on_run=on_run,
+        on_progress=on_progress,
     )
 
 
@@ -140,34 +161,7 @@ def execute_plan(
     move the pointer the same way.
     """
     dispatch = run_dispatch(store, manifest, spec, plan, root=root, job_id=job_id, on_run=on_run)
-    report = DispatchReport(
-        project=plan.project,
-        benchmark=spec.name,
-        git_sha=plan.git_sha,
-        git_dirty=plan.git_dirty,
-        meta_seed=plan.meta_seed,
-        seed_set=plan.seed_set,
-        runs=dispatch.runs,
-    )
-    if kind != "establish":
-        return report
-    ok_ids = tuple(r.id for r in report.ok_runs)
-    if not ok_ids:
-        raise ApiError(
-            f"{plan.project}/{spec.name}: none of the {len(report.runs)} baseline repetition(s) "
-            f"succeeded ({why(report.runs)}); the baseline was not set (`bench history "
-            f"{plan.project} {spec.name}` lists the errors, `--json` their stderr_log)"
-        )
-    event = store.set_baseline(
-        plan.project,
-        spec.name,
-        git_sha=plan.git_sha,
-        meta_seed=None,
-        run_ids=ok_ids,
-        action="establish",
-        notes=notes,
-    )
-    return replace(report, baseline=event)
+    return dispatch_report(store, plan, dispatch.runs, kind=kind, notes=notes)
 
 
 def _dispatch(
@@ -183,10 +177,16 @@ def _dispatch(
     at_sha: str | None,
     notes: str | None,
     checkout: str | Path | None,
+    executor: str | None,
     home: Path | None,
     on_plan: PlanCallback | None,
     on_run: RunCallback | None,
+    on_progress: ProgressCallback | None,
 ) -> DispatchReport:
+    if executor is not None and executor not in EXECUTORS:
+        raise ApiError(
+            f"executor {executor!r} is not known; use one of " + ", ".join(map(repr, EXECUTORS))
+        )
     if background and at_sha is not None:
         raise ApiError(
             "--at-sha runs in a temporary git worktree that is removed when the command "
@@ -206,6 +206,15 @@ def _dispatch(
                     "`bench freeze-reference`"
                 )
             background = check_mode(spec, context.name, background=background, at_sha=sha)
+            on_cluster = (executor or spec.executor) == "slurm"
+            if on_cluster and at_sha is not None:
+                raise ApiError(
+                    "--at-sha measures a temporary git worktree on this host, which the "
+                    "cluster's nodes cannot see; check out that commit in the shared checkout "
+                    "and dispatch without --at-sha, or use --executor local"
+                )
+            if on_cluster:
+                slurm_settings(manifest, spec)  # refuse before planning, not after
             plan = plan_dispatch(
                 store,
                 manifest,
@@ -236,19 +245,23 @@ def _dispatch(
                     "at_sha": sha,
                     "checkout": str(context.checkout) if context.checkout else None,
                 },
+                slurm=slurm_record(manifest, spec, plan) if on_cluster else None,
             )
-            if background:
-                info = start_background(store, record)
-                return BackgroundDispatch(
-                    project=context.name,
-                    benchmark=spec.name,
-                    git_sha=plan.git_sha,
-                    git_dirty=plan.git_dirty,
-                    meta_seed=plan.meta_seed,
-                    seed_set=plan.seed_set,
-                    runs=(),
-                    job=info,
+            if on_cluster:
+                if on_plan is not None:
+                    on_plan(plan)
+                record = submit(store, manifest, spec, plan, record, root=root)
+                if background:
+                    return _handed_over(plan, job(record.id, home=store.paths.home))
+                return wait(
+                    store,
+                    record.id,
+                    poll_seconds=slurm_settings(manifest, spec).poll_seconds,
+                    on_run=on_run,
+                    on_progress=on_progress,
                 )
+            if background:
+                return _handed_over(plan, start_background(store, record))
             with tracked(JobFiles(store.paths.jobs), record.id) as outcome:
                 if on_plan is not None:
                     on_plan(plan)
@@ -266,6 +279,20 @@ def _dispatch(
                 outcome.message = dispatch_summary(report)
                 outcome.run_ids = tuple(r.id for r in report.runs)
             return report
+
+
+def _handed_over(plan: DispatchPlan, info: JobInfo) -> BackgroundDispatch:
+    """The report of a dispatch that goes on elsewhere (a worker, or the cluster)."""
+    return BackgroundDispatch(
+        project=plan.project,
+        benchmark=plan.benchmark,
+        git_sha=plan.git_sha,
+        git_dirty=plan.git_dirty,
+        meta_seed=plan.meta_seed,
+        seed_set=plan.seed_set,
+        runs=(),
+        job=info,
+    )
 
 
 @contextlib.contextmanager

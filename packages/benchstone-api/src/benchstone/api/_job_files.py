@@ -40,6 +40,7 @@ RECORDED_STATES = ("queued", "running", "done", "failed")
 JOB_STATES = (*RECORDED_STATES, "stale")
 FINISHED_STATES = ("done", "failed")
 LIVE_STATES = ("queued", "running")
+EXECUTORS = ("local", "slurm")
 #: A job document holds at most one id per repetition (100000 at most): a few MiB at worst.
 MAX_JOB_BYTES = 16 << 20
 #: Process start times are read from the kernel in clock ticks; a clock step (NTP) can
@@ -96,6 +97,10 @@ class Job:
     run_ids: tuple[int, ...] = ()
     message: str | None = None
     log_path: str | None = None
+    #: ``local``, or ``slurm``: then the cluster carries the job, not a process of ours,
+    #: and ``slurm`` holds what ingesting needs (spool, nonce, Slurm job id, task layout).
+    executor: str = "local"
+    slurm: Mapping[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
@@ -125,6 +130,8 @@ class Job:
             "run_ids": list(self.run_ids),
             "message": self.message,
             "log_path": self.log_path,
+            "executor": self.executor,
+            "slurm": dict(self.slurm) if self.slurm is not None else None,
         }
 
     @classmethod
@@ -155,7 +162,11 @@ class Job:
             run_ids=tuple(reader.id_list("run_ids")),
             message=reader.optional_text("message"),
             log_path=reader.optional_text("log_path"),
+            executor=reader.choice("executor", EXECUTORS) if "executor" in data else "local",
+            slurm=reader.mapping("slurm") if data.get("slurm") is not None else None,
         )
+        if (job.executor == "slurm") != (job.slurm is not None):
+            raise reader.bad("slurm", "must be an object exactly when executor is slurm")
         return job
 
 
@@ -255,8 +266,12 @@ def current_process() -> tuple[int, float]:
 
 
 def live_state(job: Job) -> str:
-    """The state to show: the recorded one, or ``stale`` when its process is gone."""
-    if job.finished or process_alive(job.pid, job.pid_started):
+    """The state to show: the recorded one, or ``stale`` when its process is gone.
+
+    A Slurm job is never stale: the cluster carries it, and whoever ingests next
+    (`bench status`, `bench cancel`) finishes its record.
+    """
+    if job.finished or job.executor == "slurm" or process_alive(job.pid, job.pid_started):
         return job.state
     return "stale"
 
@@ -279,6 +294,10 @@ class JobFiles:
 
     def log_path(self, job_id: str) -> Path:
         return self.directory / f"{validate_job_id(job_id)}.log"
+
+    def ingest_lock_path(self, job_id: str) -> Path:
+        """The lock one ingester of a Slurm job holds (see api._ingest)."""
+        return self.directory / "ingest" / f"{validate_job_id(job_id)}.lock"
 
     @contextlib.contextmanager
     def locked(self, *, shared: bool = False) -> Iterator[None]:
@@ -334,7 +353,7 @@ class JobFiles:
 
     def forget(self, job: Job) -> None:
         """Remove a job's record and log (`bench status --prune`); missing files are fine."""
-        for path in (self.path(job), self.log_path(job.id)):
+        for path in (self.path(job), self.log_path(job.id), self.ingest_lock_path(job.id)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 

@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psutil
 
@@ -191,7 +191,17 @@ def plan_from_dict(data: Mapping[str, Any], source: str) -> DispatchPlan:
     return DispatchPlan(**{**data, "seeds": tuple(seeds)})
 
 
-def check_unchanged(root: Path, plan: DispatchPlan) -> None:
+class Provenance(Protocol):
+    """What a plan says was measured: a background plan, or a Slurm job's node spec."""
+
+    @property
+    def git_sha(self) -> str: ...
+
+    @property
+    def git_dirty(self) -> bool: ...
+
+
+def check_unchanged(root: Path, plan: Provenance) -> None:
     """Refuse to go on when the checkout no longer is what the plan recorded.
 
     A background job's rows say "measured at ``plan.git_sha``"; if HEAD moved or the tree

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ class JobInfo:
     at_sha: str | None
     message: str | None
     log_path: str | None
+    executor: str = "local"
+    #: The Slurm job id and its array tasks' states, counted (slurm executor only).
+    slurm_job: str | None = None
+    task_states: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def progress(self) -> str:
@@ -91,6 +96,9 @@ class JobInfo:
             "at_sha": self.at_sha,
             "message": self.message,
             "log_path": self.log_path,
+            "executor": self.executor,
+            "slurm_job": self.slurm_job,
+            "task_states": dict(self.task_states),
         }
 
 
@@ -193,11 +201,14 @@ def admit_job(
     manifest_hash: str,
     background: bool,
     options: dict[str, Any],
+    slurm: dict[str, Any] | None = None,
 ) -> Job:
     """Claim the benchmark's threads and GPU for a new job, or refuse (over-commit).
 
     The record names this process until a worker takes it over, so a dispatcher that dies
-    in between leaves a stale record rather than a claim nobody holds.
+    in between leaves a stale record rather than a claim nobody holds. With ``slurm`` (the
+    executor's ingest data) the job claims nothing here and is ``running`` at once: the
+    cluster carries it, in the background or not.
     """
     threads, gpus = claim_of(spec)
     pid, started = current_process()
@@ -213,16 +224,18 @@ def admit_job(
         gpus=gpus,
         total=len(plan.seeds),
         created_at=created,
-        state="queued" if background else "running",
+        state="queued" if background and slurm is None else "running",
         pid=pid,
         pid_started=started,
-        started_at=None if background else created,
+        started_at=None if background and slurm is None else created,
         plan=plan_to_dict(plan),
         options=options,
         manifest_hash=manifest_hash,
+        executor="local" if slurm is None else "slurm",
+        slurm=slurm,
     )
     files = JobFiles(store.paths.jobs)
-    if background:
+    if background and slurm is None:
         record = replace(record, log_path=str(files.log_path(record.id)))
     return admit(files, record, host_budget())
 
@@ -315,4 +328,6 @@ def _info(record: Job, run_ids: tuple[int, ...] | list[int]) -> JobInfo:
         at_sha=record.options.get("at_sha"),
         message=record.message,
         log_path=record.log_path,
+        executor=record.executor,
+        slurm_job=(record.slurm or {}).get("slurm_job"),
     )

@@ -90,15 +90,23 @@ def claim_of(spec: BenchmarkSpec) -> tuple[int, int]:
 
 
 def live_jobs(files: JobFiles) -> list[Job]:
-    """Jobs whose process is alive: the ones that hold their claims right now."""
-    return [job for job in files.unfinished() if live_state(job) in LIVE_STATES]
+    """Local jobs whose process is alive: the ones that hold their claims right now.
+
+    A Slurm job claims nothing here: its repetitions run on the cluster's nodes, where
+    Slurm itself admits them (``--cpus-per-task``).
+    """
+    return [
+        job
+        for job in files.unfinished()
+        if job.executor == "local" and live_state(job) in LIVE_STATES
+    ]
 
 
 def admit(files: JobFiles, job: Job, budget: Budget) -> Job:
     """Record ``job`` if its claim fits beside the live jobs' claims; refuse it otherwise."""
     with files.locked():
-        live = live_jobs(files)
-        _check(job, live, budget)
+        if job.executor == "local":
+            _check(job, live_jobs(files), budget)
         return files.create(job)
 
 

@@ -38,6 +38,7 @@ KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)
 # that command runs (or `bench --help` lists them), so `bench evaluate` pays for none of
 # them. Adding such a command is one line here.
 LAZY_COMMANDS: dict[str, str] = {
+    "cancel": "benchstone.cli._cmd_status:cancel",
     "corpus": "benchstone.cli._cmd_corpus:corpus",
     "doctor": "benchstone.cli._cmd_doctor:doctor",
     "freeze-reference": "benchstone.cli._cmd_references:freeze_reference",
@@ -152,7 +153,23 @@ def _dispatch_callbacks(as_json: bool) -> dict[str, Callable[..., None]]:
         else:
             live.print_above(lambda: click.echo(fmt.run_line(run)))
 
-    return {"on_plan": on_plan, "on_run": on_run}
+    def on_progress(result) -> None:
+        line = fmt.slurm_progress(result)
+        if live is None:
+            click.echo(line, err=True)
+        else:
+            live.print_above(lambda: click.echo(line, err=True))
+
+    return {"on_plan": on_plan, "on_run": on_run, "on_progress": on_progress}
+
+
+executor_option = click.option(
+    "--executor",
+    type=click.Choice(["local", "slurm"]),
+    default=None,
+    help="Where the repetitions run (default: the manifest's executor key, else local); "
+    "slurm submits them as one job array (docs/cluster.md).",
+)
 
 
 @cli.command()
@@ -184,6 +201,7 @@ def _dispatch_callbacks(as_json: bool) -> dict[str, Callable[..., None]]:
     is_flag=True,
     help="Run in a detached worker and return at once; follow it with `bench status`.",
 )
+@executor_option
 @json_option
 @command_errors
 def run(
@@ -194,6 +212,7 @@ def run(
     count: int | None,
     allow_dirty: bool,
     background: bool,
+    executor: str | None,
     as_json: bool,
 ) -> int:
     """Run BENCHMARK of PROJECT at the current git SHA; one stored row per repetition."""
@@ -207,6 +226,7 @@ def run(
         n=count,
         allow_dirty=allow_dirty,
         background=background,
+        executor=executor,
         **_dispatch_callbacks(as_json),
     )
     failed = bool(report.runs) and not report.ok_runs
@@ -254,6 +274,7 @@ def baseline() -> None:
     metavar="SHA",
     help="Measure this commit (in a temporary git worktree, with its manifest) instead.",
 )
+@executor_option
 @json_option
 @command_errors
 def establish(
@@ -264,6 +285,7 @@ def establish(
     allow_dirty: bool,
     background: bool,
     at_sha: str | None,
+    executor: str | None,
     as_json: bool,
 ) -> int:
     """Run the manifest's baseline seeds now and point the baseline at those runs."""
@@ -277,6 +299,7 @@ def establish(
         allow_dirty=allow_dirty,
         background=background,
         at_sha=at_sha,
+        executor=executor,
         **_dispatch_callbacks(as_json),
     )
     if as_json:
@@ -461,11 +484,18 @@ def main(argv: list[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="bench", standalone_mode=False)
     except click.exceptions.Abort as exc:
         cause = exc.__cause__
+        left = cause if type(cause).__name__ == "LeftOnCluster" else None
+        if left is not None:
+            cause = left.__cause__  # what stopped the wait: Ctrl-C or a signal
         if isinstance(cause, Terminated):
             error_line(f"terminated by {signal.Signals(cause.signum).name}")
-            return 128 + cause.signum
-        error_line("interrupted")
-        return 130
+            code = 128 + cause.signum
+        else:
+            error_line("interrupted")
+            code = 130
+        if left is not None:
+            click.echo(f"  {left}", err=True)
+        return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.ClickException as exc:

@@ -29,7 +29,8 @@ def status(include_finished: bool, prune: bool, as_json: bool) -> int:
     """List queued, running and stale jobs (all jobs with --all), newest first.
 
     A job whose process is gone (killed, or its pid now belongs to another process) is
-    shown as stale. --prune forgets finished and stale jobs instead of listing them.
+    shown as stale. A Slurm job is ingested first (its finished repetitions become rows)
+    and shows its array tasks' states. --prune forgets finished and stale jobs instead.
     """
     from benchstone import api
 
@@ -40,13 +41,36 @@ def status(include_finished: bool, prune: bool, as_json: bool) -> int:
             return 0
         echo_lines(prune_lines(forgotten))
         return 0
-    found = api.jobs(include_finished=include_finished)
+    found = api.status(include_finished=include_finished)
     if as_json:
         from benchstone.api._documents import jobs_document
 
         emit_json(jobs_document(found, include_finished=include_finished))
         return 0
     echo_lines(status_lines(found, include_finished=include_finished))
+    return 0
+
+
+@click.command()
+@click.argument("job_id", metavar="JOB")
+@json_option
+@command_errors
+def cancel(job_id: str, as_json: bool) -> int:
+    """Cancel job JOB: scancel for a Slurm job, SIGTERM to a local job's process.
+
+    Repetitions that finished keep their rows; a Slurm job's others become error rows
+    saying they were cancelled, and the job is closed.
+    """
+    from benchstone import api
+
+    info = api.cancel(job_id)
+    if as_json:
+        emit_json(info.to_dict())
+        return 0
+    where = f" (slurm job {info.slurm_job})" if info.slurm_job else ""
+    click.echo(f"cancelled job {info.id}{where}: {info.state}, {len(info.run_ids)} run(s) recorded")
+    if info.message:
+        click.echo(f"  {info.message}")
     return 0
 
 
@@ -123,6 +147,8 @@ def prune_lines(forgotten: list[JobInfo]) -> list[str]:
 
 def _row(info: JobInfo) -> tuple[str, ...]:
     kind = info.kind + (" (bg)" if info.background else "")
+    if info.executor == "slurm":
+        kind += " (slurm)"
     started = (info.started_at or info.created_at)[:19].replace("T", " ")
     return (
         info.id,
@@ -137,6 +163,10 @@ def _row(info: JobInfo) -> tuple[str, ...]:
 
 
 def _outcome(info: JobInfo) -> str:
+    if info.executor == "slurm" and not info.finished:
+        from benchstone.cli._format import task_states
+
+        return f"slurm job {info.slurm_job or '-'}: {task_states(info.task_states)}"
     if info.state == "stale":
         log = f" (log: {info.log_path})" if info.log_path else ""
         return f"process {info.pid} is gone; the job will not finish{log}"

@@ -44,10 +44,32 @@ def dispatch_header(count: int, git_sha: str, dirty: bool, meta_seed: int | None
     )
 
 
+def slurm_progress(result) -> str:
+    """A Slurm dispatch's progress (stderr): the array tasks' states and rows so far."""
+    order = ("pending", "running", "done", "failed", "cancelled", "unknown")
+    counts = result.counts
+    states = ", ".join(f"{counts[name]} {name}" for name in order if counts.get(name))
+    return (
+        f"slurm job {result.slurm_job or '-'}: {states or 'no task states yet'}; "
+        f"{result.recorded}/{result.total} repetition(s) recorded"
+    )
+
+
+def task_states(counts) -> str:
+    """``2 pending, 1 running`` for `bench status`; ``-`` when there is nothing to say."""
+    return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "-"
+
+
 def run_line(run) -> str:
     """SPEC's per-repetition line; ` (i/n)` at the end says how far the dispatch is."""
     head = f"  run={run.id} rep={run.repetition} seed={run.seed}"
-    count = f" ({run.repetition + 1}/{run.repetition_total})" if run.repetition_total else ""
+    if getattr(run, "executor", None) == "slurm":
+        head += f" node={run.host}"
+    count = (
+        f" ({run.repetition + 1}/{run.repetition_total})"
+        if run.repetition_total and run.repetition is not None
+        else ""
+    )
     if run.status == "ok":
         return f"{head} metric={number(run.metric)} wall={seconds(run.wall_clock)}{count}"
     return f"{head} status=error wall={seconds(run.wall_clock)} message={run.message}{count}"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 # Where each public name lives; a name is imported on first use (PEP 562), so a command
 # that only reads a manifest does not pay for psutil and the execution machinery.
 _LOCATIONS: dict[str, str] = {
+    "EXECUTORS": "benchstone.runner._manifest",
     "BenchmarkSpec": "benchstone.runner._manifest",
     "Bundle": "benchstone.runner._bundle",
     "Check": "benchstone.runner._doctor",
@@ -31,6 +32,7 @@ _LOCATIONS: dict[str, str] = {
     "Sandbox": "benchstone.runner._sandbox",
     "SlurmJob": "benchstone.runner._slurm",
     "SlurmOptions": "benchstone.runner._slurm",
+    "SlurmSettings": "benchstone.runner._manifest",
     "TaskState": "benchstone.runner._slurm",
     "available_cpus": "benchstone.runner._affinity",
     "cancel_slurm_job": "benchstone.runner._slurm",
@@ -49,6 +51,7 @@ _LOCATIONS: dict[str, str] = {
     "identity_difference": "benchstone.runner._fingerprint",
     "identity_digest": "benchstone.runner._fingerprint",
     "InstructionLog": "benchstone.runner._instructions",
+    "job_by_name": "benchstone.runner._slurm",
     "list_bundles": "benchstone.runner._bundle",
     "load_manifest": "benchstone.runner._manifest",
     "new_nonce": "benchstone.runner._bundle",
@@ -107,18 +110,27 @@ if TYPE_CHECKING:
         worktree,
     )
     from benchstone.runner._instructions import InstructionLog, require_valgrind
-    from benchstone.runner._manifest import BenchmarkSpec, Manifest, ProjectSpec, load_manifest
+    from benchstone.runner._manifest import (
+        EXECUTORS,
+        BenchmarkSpec,
+        Manifest,
+        ProjectSpec,
+        SlurmSettings,
+        load_manifest,
+    )
     from benchstone.runner._sandbox import Sandbox, harness_paths, runs_dir
     from benchstone.runner._slurm import (
         SlurmJob,
         SlurmOptions,
         TaskState,
         cancel_slurm_job,
+        job_by_name,
         submit_array,
         task_states,
     )
 
 __all__ = [
+    "EXECUTORS",
     "MAX_ARTIFACT_BYTES",
     "BenchmarkSpec",
     "Bundle",
@@ -138,6 +150,7 @@ __all__ = [
     "Sandbox",
     "SlurmJob",
     "SlurmOptions",
+    "SlurmSettings",
     "TaskState",
     "available_cpus",
     "cancel_slurm_job",
@@ -155,6 +168,7 @@ __all__ = [
     "host_fingerprint",
     "identity_difference",
     "identity_digest",
+    "job_by_name",
     "list_bundles",
     "load_manifest",
     "new_nonce",

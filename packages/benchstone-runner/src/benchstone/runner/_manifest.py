@@ -39,6 +39,8 @@ CORPUS_TYPES: Final = ("bytes", "spec", "tree")
 REFERENCE_POLICIES: Final = ("byte_equivalence",)
 INSTRUCTIONS_MIN_EFFECT: Final = 0.002
 METRIC_SOURCES: Final = ("reported", "wall_clock", "cpu_time", "peak_rss", "instructions")
+#: Where repetitions run: on this host, or as a Slurm job array (docs/cluster.md).
+EXECUTORS: Final = ("local", "slurm")
 #: Hex digest length per algorithm of a ``corpus_hash`` pin.
 HASH_HEX_LENGTHS: Final = MappingProxyType({"sha256": 64, "blake3": 64, "xxh3-128": 32})
 
@@ -51,7 +53,27 @@ SEED_LIMIT: Final = 2**63
 DEFAULT_TIMEOUT_SECONDS: Final = 3600.0
 TIMEOUT_FACTOR: Final = 10
 
-_PROJECT_KEYS: Final = ("name", "language", "invocation", "tracked_paths", "sandbox", "network")
+_PROJECT_KEYS: Final = (
+    "name",
+    "language",
+    "invocation",
+    "tracked_paths",
+    "sandbox",
+    "network",
+    "executor",
+)
+_SLURM_KEYS: Final = (
+    "partition",
+    "account",
+    "time_limit",
+    "extra_args",
+    "spool",
+    "exclusive",
+    "max_parallel",
+    "poll_seconds",
+    "repetitions_per_task",
+)
+DEFAULT_POLL_SECONDS: Final = 2.0
 _SANDBOX_LEVELS: Final = SANDBOX_LEVELS  # the rule lives with the sandbox
 _BENCHMARK_KEYS: Final = (
     "name",
@@ -79,8 +101,9 @@ _BENCHMARK_KEYS: Final = (
     "output_reference",
     "held_out",
     "description",
+    "executor",
 )
-_TOP_KEYS: Final = ("project", "benchmarks")
+_TOP_KEYS: Final = ("project", "benchmarks", "slurm")
 _PLACEHOLDERS: Final = ("entry_point", "config_path", "output_path")
 _REQUIRED_PLACEHOLDERS: Final = ("config_path", "output_path")
 
@@ -102,6 +125,30 @@ class ProjectSpec:
     tracked_paths: tuple[str, ...]
     sandbox: str = "auto"  # how each repetition is sealed (docs/security.md)
     network: bool = True  # false: repetitions run without a network
+    executor: str = "local"  # where repetitions run unless a benchmark says otherwise
+
+
+@dataclass(frozen=True)
+class SlurmSettings:
+    """The ``[slurm]`` table: how repetitions are submitted when the executor is slurm.
+
+    ``spool`` is absolute: it must name the same directory on the submit host and on
+    every compute node (a shared filesystem), so it is resolved once, here.
+    """
+
+    spool: Path
+    partition: str | None = None
+    account: str | None = None
+    time_limit: str | None = None
+    extra_args: tuple[str, ...] = ()
+    #: Whole nodes per task; side-by-side windows always get one.
+    exclusive: bool = False
+    max_parallel: int | None = None
+    #: How often a waiting submitter asks Slurm and lists the spool.
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    #: Consecutive repetitions one array task runs, in order, on one node (fewer, longer
+    #: tasks for short repetitions; with ``exclusive``, a node to themselves).
+    repetitions_per_task: int = 1
 
 
 @dataclass(frozen=True)
@@ -137,6 +184,7 @@ class BenchmarkSpec:
     # The corpus is imported into the store (`bench corpus import`), never in the tree,
     # and the repetitions run in the strict sandbox (docs/security.md, held-out corpora).
     held_out: bool = False
+    executor: str = "local"  # the benchmark's own key, else the project's
 
     @property
     def gate_threshold(self) -> float:
@@ -162,6 +210,7 @@ class Manifest:
     project: ProjectSpec
     benchmarks: tuple[BenchmarkSpec, ...]
     warnings: tuple[str, ...]
+    slurm: SlurmSettings | None = None
 
     def benchmark(self, name: str) -> BenchmarkSpec:
         for spec in self.benchmarks:
@@ -195,7 +244,7 @@ def load_manifest(project_root: str | os.PathLike[str]) -> Manifest:
         detail = " ".join(str(exc).split())
         raise ManifestError(f"{path}: invalid TOML: {detail}") from None
     warnings: list[str] = []
-    project, benchmarks = _parse(path, data, warnings)
+    project, benchmarks, slurm = _parse(path, data, warnings)
     return Manifest(
         path=path,
         root=root,
@@ -203,6 +252,7 @@ def load_manifest(project_root: str | os.PathLike[str]) -> Manifest:
         project=project,
         benchmarks=benchmarks,
         warnings=tuple(warnings),
+        slurm=slurm,
     )
 
 
@@ -364,7 +414,7 @@ class _Table:
 
 def _parse(
     path: Path, data: dict[str, Any], warnings: list[str]
-) -> tuple[ProjectSpec, tuple[BenchmarkSpec, ...]]:
+) -> tuple[ProjectSpec, tuple[BenchmarkSpec, ...], SlurmSettings | None]:
     top = _Table(path, "", data)
     top.reject_unknown(_TOP_KEYS)
     project_data = top.require("project", "a manifest needs a [project] table")
@@ -388,7 +438,7 @@ def _parse(
                 entry,
                 "declare each benchmark as a [[benchmarks]] table",
             )
-        spec = _parse_benchmark(path, index, entry, warnings)
+        spec = _parse_benchmark(path, index, entry, warnings, project.executor)
         if any(other.name == spec.name for other in specs):
             raise ManifestError(
                 f"{path}: benchmark {spec.name!r}: key 'name': duplicate, got {_show(spec.name)}"
@@ -396,7 +446,68 @@ def _parse(
             )
         specs.append(spec)
     _check_requires(path, specs)
-    return project, tuple(specs)
+    slurm = None
+    if "slurm" in data:
+        slurm_data = data["slurm"]
+        if not isinstance(slurm_data, dict):
+            raise top.error("slurm", "must be a table", slurm_data, "write a [slurm] table")
+        slurm = _parse_slurm(_Table(path, "[slurm] ", slurm_data), path.parent.parent)
+    users = [spec.name for spec in specs if spec.executor == "slurm"]
+    if users and slurm is None:
+        raise top.error(
+            "slurm",
+            f'missing, but executor = "slurm" is set for {_choices(users)}',
+            right='add a [slurm] table with at least spool = "/shared/path" (docs/cluster.md)',
+        )
+    return project, tuple(specs), slurm
+
+
+def _parse_slurm(table: _Table, root: Path) -> SlurmSettings:
+    """``[slurm]``: every value is handed to sbatch as one argument, never to a shell."""
+    table.reject_unknown(_SLURM_KEYS)
+    spool = table.require("spool", 'set spool = "/shared/path" on the cluster\'s shared filesystem')
+    if not isinstance(spool, str) or not spool.strip() or "\0" in spool:
+        raise table.error(
+            "spool", "must be a directory path", spool, "name a directory the compute nodes share"
+        )
+    spool_path = Path(spool).expanduser()
+    if not spool_path.is_absolute():
+        spool_path = root / spool_path
+    extra = table.array("extra_args") or []
+    for item in extra:
+        if not isinstance(item, str) or not item.startswith("-"):
+            raise table.error(
+                "extra_args",
+                "must list sbatch options",
+                item,
+                'write each option as one string, e.g. ["--qos=short", "--constraint=avx2"]',
+            )
+    time_limit = table.string("time_limit")
+    if time_limit is not None and not re.fullmatch(r"[0-9]+(-[0-9]+)?(:[0-9]+){0,2}", time_limit):
+        raise table.error(
+            "time_limit",
+            "is not a Slurm time",
+            time_limit,
+            'write MM, HH:MM:SS or D-HH:MM, e.g. "30" or "2:00:00"',
+        )
+    max_parallel = (
+        table.integer("max_parallel", 0, minimum=1) if table.has("max_parallel") else None
+    )
+    poll = table.number("poll_seconds", DEFAULT_POLL_SECONDS, minimum=0, inclusive=False)
+    assert poll is not None
+    return SlurmSettings(
+        spool=Path(os.path.normpath(spool_path)),
+        partition=table.string("partition"),
+        account=table.string("account"),
+        time_limit=time_limit,
+        extra_args=tuple(extra),
+        exclusive=table.boolean("exclusive", False),
+        max_parallel=max_parallel,
+        poll_seconds=poll,
+        repetitions_per_task=table.integer(
+            "repetitions_per_task", 1, minimum=1, maximum=MAX_REPETITIONS
+        ),
+    )
 
 
 def _valid_name(value: object) -> bool:
@@ -427,6 +538,7 @@ def _parse_project(table: _Table) -> ProjectSpec:
         tracked_paths=("bench/",) if tracked is None else tracked,
         sandbox=table.choice("sandbox", _SANDBOX_LEVELS, "auto"),
         network=table.boolean("network", True),
+        executor=table.choice("executor", EXECUTORS, "local"),
     )
 
 
@@ -515,7 +627,7 @@ def _relative_paths(table: _Table, key: str) -> tuple[str, ...] | None:
 
 
 def _parse_benchmark(
-    path: Path, index: int, data: dict[str, Any], warnings: list[str]
+    path: Path, index: int, data: dict[str, Any], warnings: list[str], executor: str
 ) -> BenchmarkSpec:
     name = data.get("name", _MISSING)
     label = f"benchmark {name!r}: " if _valid_name(name) else f"benchmarks[{index}]: "
@@ -664,6 +776,7 @@ def _parse_benchmark(
         description=description,
         output_reference=output_reference,
         held_out=held_out,
+        executor=table.choice("executor", EXECUTORS, executor),
     )
     warnings.extend(f"{path}: {label}{text}" for text in _gate_warnings(spec))
     if spec.is_stochastic:

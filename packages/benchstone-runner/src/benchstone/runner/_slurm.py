@@ -105,6 +105,8 @@ class SlurmOptions:
     #: At most this many tasks at once (``--array=0-N%K``); ``None`` is no limit.
     max_parallel: int | None = None
     job_name: str = "benchstone"
+    #: CPUs Slurm reserves per task: the benchmark's ``threads``.
+    cpus_per_task: int | None = None
 
     def sbatch_args(self) -> list[str]:
         args = [f"--job-name={self.job_name}"]
@@ -118,6 +120,8 @@ class SlurmOptions:
             args.append("--nodes=1")
         if self.exclusive:
             args.append("--exclusive")
+        if self.cpus_per_task:
+            args.append(f"--cpus-per-task={self.cpus_per_task}")
         args.extend(self.extra_args)
         return args
 
@@ -361,6 +365,28 @@ def task_states(
                 elif whole is not None:
                     states[t] = whole
     return {t: states.get(t, TaskState.UNKNOWN) for t in sorted(wanted)}
+
+
+def job_by_name(name: str) -> str | None:
+    """The id of the job array named ``name`` that Slurm still knows, or None.
+
+    For a submitter killed between ``sbatch`` answering and writing the id down: the job
+    name is unique per dispatch, so it finds the array again (squeue, then sacct).
+    """
+    if not _NAME_RE.match(name):
+        raise RunnerError(f"job_by_name: {name!r} is not a job name of [A-Za-z0-9_.-]")
+    for argv in (
+        ["squeue", "-h", "-t", "all", "--name", name, "-o", "%F"],
+        ["sacct", "-n", "-P", "-X", "--name", name, "-o", "JobID"],
+    ):
+        proc = _client(argv, check=False)
+        if proc.returncode != 0:
+            continue
+        for line in proc.stdout.split():
+            head = line.split("_")[0].strip()
+            if head.isdigit():
+                return head
+    return None
 
 
 def cancel_slurm_job(job: SlurmJob | str, task: int | None = None) -> None:

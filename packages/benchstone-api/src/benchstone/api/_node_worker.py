@@ -1,0 +1,185 @@
+"""The node worker: one Slurm array task, its repetitions run and sealed into bundles.
+
+``python -m benchstone.api._node_worker SPEC TASK`` is what the job's batch script runs on
+the compute node, with the harness's own interpreter. It executes each repetition of its
+task with :func:`~benchstone.api._repetition.execute_repetition`, the local executor's
+code (sandbox, process tree, wall, cpu, peak RSS, instructions, fingerprint), and writes
+one result bundle per repetition into the spool, sealed with the job's nonce. It never
+opens a store: the submitter ingests the bundles.
+
+Before anything runs it checks that the checkout on the shared filesystem still is what
+the submitter planned (manifest bytes, HEAD, dirtiness); if not, each of its repetitions
+becomes an error bundle saying why, so the rows say what happened rather than nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from benchstone.api._errors import ApiError
+from benchstone.api._job_process import check_unchanged
+from benchstone.api._lock import snapshot
+from benchstone.api._node_spec import NodeSpec, Slot, bundle_name, read_nonce
+from benchstone.api._repetition import Repetition, execute_repetition, failed_repetition
+from benchstone.runner import (
+    Manifest,
+    Measurements,
+    RunnerError,
+    load_manifest,
+    runs_dir,
+    write_bundle,
+)
+from benchstone.runner._bundle import bundle_path
+
+
+def run_task(spec_path: Path, task: int) -> list[Path]:
+    """Run array task ``task`` of the job described at ``spec_path``; its new bundles."""
+    spec_path = Path(spec_path)
+    spec = NodeSpec.read(spec_path)
+    job_dir = spec_path.parent
+    spool = job_dir.parent
+    nonce = read_nonce(job_dir)
+    if not 0 <= task < len(spec.tasks):
+        raise ApiError(f"{spec_path}: job {spec.job} has no array task {task}")
+    slots = [s for s in spec.tasks[task] if not bundle_path(spool, spec.job, _name(s)).exists()]
+    written: list[Path] = []
+    if not slots:
+        return written  # a requeued task whose repetitions all have bundles already
+    root = Path(spec.root)
+    scratch = Path(tempfile.mkdtemp(prefix="benchstone-node-", dir=runs_dir()))
+    try:
+        refusal = _refusal(spec, root)
+        for slot in slots:
+            if refusal is None:
+                manifest = load_manifest(root)
+                benchmark = manifest.benchmark(spec.benchmark)
+                holding = scratch / f"holding-{slot.index}"
+                holding.mkdir(mode=0o700)
+                rep = execute_repetition(
+                    manifest,
+                    benchmark,
+                    root=root,
+                    seed=slot.seed,
+                    index=slot.index,
+                    total=spec.total,
+                    logs=scratch / "logs",
+                    # The store of the submit host, the spool (nonce, other bundles) and
+                    # the node's run directories: nothing of the harness stays in reach.
+                    hidden=(*(Path(p) for p in spec.hidden), spool, runs_dir()),
+                    holding=holding,
+                )
+            else:
+                rep = failed_repetition(slot.index, slot.seed, spec.total, refusal)
+            written.append(_seal(spool, spec.job, slot, nonce, rep))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return written
+
+
+def _name(slot: Slot) -> str:
+    return bundle_name(slot.index)
+
+
+def _refusal(spec: NodeSpec, root: Path) -> str | None:
+    """Why the checkout is not what was planned (so nothing may run), or None."""
+    try:
+        manifest = load_manifest(root)
+        if manifest.hash != spec.manifest_hash:
+            return (
+                f"{manifest.path} changed after job {spec.job} was submitted (planned with "
+                f"{spec.manifest_hash}, the node read {manifest.hash}); submit it again"
+            )
+        manifest.benchmark(spec.benchmark)
+        drift = _evaluator_drift(spec, root, manifest)
+        if drift is not None:
+            return drift
+        check_unchanged(root, spec)
+    except (ApiError, RunnerError) as exc:
+        return f"on node {socket.gethostname()}: {exc}"
+    return None
+
+
+def _evaluator_drift(spec: NodeSpec, root: Path, manifest: Manifest) -> str | None:
+    """Why the evaluator in the shared checkout is not the locked one, or None.
+
+    The submitter checked it before submitting; a task that starts later checks again,
+    since the checkout may have been edited in between.
+    """
+    if spec.lock_digest is None:
+        return None
+    current = snapshot(root, manifest)
+    if current.digest == spec.lock_digest:
+        return None
+    locked, now = dict(spec.lock_files), dict(current.files)
+    changed = sorted(path for path in set(locked) | set(now) if locked.get(path) != now.get(path))
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return (
+        f"{root}: the evaluator is not the locked one any more (changed: {shown or 'files'}); "
+        f"job {spec.job} was submitted under the lock, so nothing ran (`bench lock "
+        f"{spec.project} --reason ...` to lock the change, then submit again)"
+    )
+
+
+def _seal(spool: Path, job: str, slot: Slot, nonce: str, rep: Repetition) -> Path:
+    measured = rep.wall_clock is not None
+    measurements = Measurements(
+        wall_seconds=rep.wall_clock if rep.wall_clock is not None else 0.0,
+        cpu_seconds=rep.cpu_time,
+        peak_rss_bytes=rep.peak_rss,
+        instructions=rep.instructions,
+        isolation=rep.isolation or "none",
+        host_fingerprint=dict(rep.fingerprint),
+        node=rep.host,
+    )
+    return write_bundle(
+        spool,
+        job,
+        _name(slot),
+        nonce,
+        result={**rep.outcome_json(), "measured": measured},
+        measurements=measurements,
+        artifact=rep.artifact,
+        stdout_log=rep.stdout_log,
+        stderr_log=rep.stderr_log,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchstone.api._node_worker SPEC TASK``; exit 0 when its bundles are in.
+
+    A failure is one ``Error:`` line on stderr, which Slurm keeps in the task's ``.err``
+    file; the submitter turns it into the error rows of the task's repetitions.
+    """
+    import signal
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or not args[1].isdigit():
+        print("Error: usage: python -m benchstone.api._node_worker SPEC TASK", file=sys.stderr)
+        return 10
+
+    def terminate(signum: int, _frame: object) -> None:
+        # scancel and the time limit send SIGTERM: end the repetition's tree (execute does
+        # on an interruption) and leave no bundle, so the submitter records the task as
+        # cancelled or failed rather than as a measurement.
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        written = run_task(Path(args[0]), int(args[1]))
+    except (ApiError, RunnerError) as exc:
+        print(f"Error: {exc}", file=sys.stderr, flush=True)
+        return 10
+    except KeyboardInterrupt as exc:
+        print(f"Error: terminated ({exc or 'interrupted'}); no bundle written", file=sys.stderr)
+        return 143
+    for path in written:
+        print(f"bundle {path.name}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
