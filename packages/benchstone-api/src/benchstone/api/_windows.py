@@ -20,6 +20,8 @@ from benchstone.runner import BenchmarkSpec
 from benchstone.store import Run, Store
 
 BASELINE, CANDIDATE = "baseline", "candidate"
+#: The cross-check is a note, not a decision: the default gate's 2 sigma, in both tails.
+CROSS_CHECK_THRESHOLD = 2.0
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,9 @@ def cross_check(
 ) -> str | None:
     """A note when the stored baseline and its re-measurement differ beyond noise.
 
-    The same gate at the benchmark's threshold, both tails: "better" or "significantly
-    worse" at its alpha means the same commit measures differently now. The verdict does
-    not depend on it (it compares same-window runs); it tells the user the host changed.
+    The benchmark's gate at 2 sigma, both tails: "better" or "significantly worse" means
+    the same commit measures differently now. The verdict does not depend on it (it
+    compares same-window runs); it tells the user the host changed.
     """
     source = spec.metric_source
     old = [gated_value(r, source) for r in stored if gateable(r, source)]
@@ -84,7 +86,7 @@ def cross_check(
         new,
         direction=spec.metric_direction or "minimize",
         policy=spec.gate_policy,
-        threshold=spec.gate_threshold,
+        threshold=CROSS_CHECK_THRESHOLD,
     )
     if check.kind != "PROMOTE" and not check.worse:
         return None
