@@ -49,6 +49,9 @@ VERDICT = {
     "metric_source",
     "interval_level",
     "notes",
+    "measurement",
+    "windows",
+    "sequential",
     "gate",
 }
 RUN = {
@@ -156,10 +159,14 @@ DISPATCH = {
     "git_dirty",
     "meta_seed",
     "seed_set",
+    "measurement",
+    "window",
+    "baseline_sha",
     "runs",
     "ok",
     "errors",
     "baseline",
+    "until_decided",
 }
 JOB = {
     "id",

@@ -304,6 +304,8 @@ def _statistical_verdict(
         "baseline_run_ids": tuple(sorted(r.id for r in baseline_runs)),
     }
     if rows is not None and not rows.windows:
+        # Nothing re-measured yet: the baseline named is the pointer's stored runs.
+        pointer_context["baseline_run_ids"] = tuple(sorted(r.id for r in stored))
         reason = _no_window_reason(store, context, spec, sha, pointer.git_sha)
         gate = GateVerdict(kind="NEEDS_MORE_DATA", reason=reason, policy=spec.gate_policy)
         return Verdict(kind=gate.kind, reason=reason, gate=gate, **common, **pointer_context)
