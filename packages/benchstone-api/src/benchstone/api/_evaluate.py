@@ -320,6 +320,8 @@ def _statistical_verdict(
             "new baseline"
         )
         kind = "NO_BASELINE" if rows is None else "NEEDS_MORE_DATA"
+        if rows is not None and failed:
+            reason = f"{failed}; the baseline arm failed too ({why(list(rows.baseline))})"
         gate = GateVerdict(kind=kind, reason=reason, policy=spec.gate_policy)
         return Verdict(kind=gate.kind, reason=reason, gate=gate, **common, **pointer_context)
     changed = _procedure_change(store, context, baseline_runs)
