@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,19 @@ def test_a_same_window_verdict_ignores_a_baseline_stored_under_load(
     assert verdict.kind == "REJECT", verdict.reason
     assert verdict.measurement == "side_by_side"
     assert any("differ beyond noise" in note for note in verdict.notes), verdict.notes
+
+
+def test_a_background_worker_runs_the_window_too(repo: Repo) -> None:
+    base = api.establish_baseline("sbs", "speed")
+    head = repo.commit(0.8)
+    queued = api.run("sbs", "speed", n=2, background=True)
+    assert queued.window is not None and queued.job.total == 4  # two pairs to come
+    deadline = time.monotonic() + 120
+    while not (info := api.job(queued.job.id)).finished:
+        assert time.monotonic() < deadline, info
+        time.sleep(0.1)
+    assert info.state == "done", info.message
+    runs = api.history("sbs", "speed", limit=4)
+    assert {(r.arm, r.git_sha) for r in runs} == {("baseline", base.git_sha), ("candidate", head)}
+    assert {r.window for r in runs} == {queued.window}
+    assert api.evaluate("sbs", "speed").kind == "PROMOTE"
