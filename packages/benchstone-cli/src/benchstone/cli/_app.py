@@ -257,7 +257,9 @@ def run(
     decision = report.decision
     if decision is not None and not failed:
         if as_json:
-            emit_json(report.to_dict())
+            from benchstone.api._documents import dispatch_document
+
+            emit_json(dispatch_document(report))
         else:
             click.echo(fmt.decision_line(decision))
             echo_lines(fmt.verdict_lines(decision.verdict))
