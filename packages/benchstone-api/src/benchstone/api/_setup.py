@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from benchstone.api._batch import _now, _private_dir
 from benchstone.api._errors import ApiError
+from benchstone.api._job_files import now_utc
+from benchstone.api._repetition import private_dir
 from benchstone.runner import Manifest, Sandbox, child_environment, execute, harness_paths
 from benchstone.store import Store
 
@@ -39,8 +40,8 @@ def run_setup(
     command = manifest.project.setup
     if not command:
         return None
-    logs = _private_dir(store.paths.logs(project, benchmark))
-    stamp = _now().replace(":", "").replace("-", "")
+    logs = private_dir(store.paths.logs(project, benchmark))
+    stamp = now_utc().replace(":", "").replace("-", "")
     stem = f"{stamp}-setup-{label}-{os.getpid()}"
     stdout_log, stderr_log = logs / f"{stem}.stdout.log", logs / f"{stem}.stderr.log"
     execution = execute(

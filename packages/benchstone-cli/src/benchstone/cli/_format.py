@@ -90,7 +90,7 @@ def run_line(run) -> str:
         if run.repetition_total and run.repetition is not None
         else ""
     )
-    if run.arm is not None:
+    if getattr(run, "arm", None) is not None:
         head += f" arm={run.arm:<9} sha={short_sha(run.git_sha)}"
         count = f" (pair {run.repetition + 1}/{run.repetition_total})" if count else ""
     if run.status == "ok":
