@@ -37,8 +37,15 @@ def compare(
 
     if count is not None and count < 1:
         raise CommandFailed(f"--repetitions must be at least 1, got {count}")
+    callbacks = _dispatch_callbacks(as_json)
     result = api.compare_commits(
-        project, benchmark, rev_a, rev_b, n=count, **_dispatch_callbacks(as_json)
+        project,
+        benchmark,
+        rev_a,
+        rev_b,
+        n=count,
+        on_plan=callbacks.get("on_plan"),
+        on_run=callbacks.get("on_run"),
     )
     if as_json:
         emit_json(result.to_dict())
