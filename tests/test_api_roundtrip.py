@@ -105,8 +105,14 @@ def test_the_whole_loop_through_the_api(bench, home: Path, make_python_project):
     verdict = api.evaluate("apiproj", "speed", home=home)
     assert isinstance(verdict, api.Verdict)
     assert (verdict.kind, verdict.exit_code, verdict.candidate_sha) == ("PROMOTE", 0, sha1)
-    assert verdict.candidate_run_ids == tuple(r.id for r in candidates.runs)
-    assert verdict.baseline_run_ids == report.baseline.run_ids
+    # Side by side: the candidate arm against the baseline commit re-measured next to it.
+    assert candidates.window is not None and candidates.baseline_sha == sha0
+    arms = {
+        arm: tuple(r.id for r in candidates.runs if r.arm == arm)
+        for arm in ("baseline", "candidate")
+    }
+    assert verdict.candidate_run_ids == arms["candidate"]
+    assert verdict.baseline_run_ids == arms["baseline"] and verdict.windows == (candidates.window,)
 
     # The CLI is the same call: its --json is the verdict's to_dict (a re-evaluation of the
     # same runs is not a new look, so it reads the same look and evaluation row).
@@ -128,7 +134,7 @@ def test_the_whole_loop_through_the_api(bench, home: Path, make_python_project):
     runs = api.history("apiproj", "speed", home=home)
     assert [r.id for r in runs] == sorted((r.id for r in runs), reverse=True)
     assert {r.id for r in api.history("apiproj", "speed", git_sha=sha0, home=home)} == set(
-        report.baseline.run_ids
+        report.baseline.run_ids + arms["baseline"]
     )
     assert len(api.history("apiproj", "speed", limit=2, home=home)) == 2
     cli_runs = json.loads(bench("history", "apiproj", "speed", "--json").out)["runs"]

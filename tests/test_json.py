@@ -49,6 +49,9 @@ VERDICT = {
     "metric_source",
     "interval_level",
     "notes",
+    "measurement",
+    "windows",
+    "sequential",
     "gate",
 }
 RUN = {
@@ -156,10 +159,14 @@ DISPATCH = {
     "git_dirty",
     "meta_seed",
     "seed_set",
+    "measurement",
+    "window",
+    "baseline_sha",
     "runs",
     "ok",
     "errors",
     "baseline",
+    "until_decided",
 }
 JOB = {
     "id",
@@ -268,7 +275,9 @@ def test_every_json_document_parses_and_has_its_documented_keys(
     # A faster candidate: PROMOTE, then promote.
     set_artifact_code(root, 0.5, "0.5\n", "faster")
     document = _document(bench("run", "jsonproj", "speed", "--json"))
-    assert set(document) == DISPATCH and document["ok"] == 3 and document["errors"] == 0
+    # Side by side: 3 pairs, the baseline commit re-measured in the same window.
+    assert set(document) == DISPATCH and document["ok"] == 6 and document["errors"] == 0
+    assert document["measurement"] == "side_by_side" and document["window"].startswith("w")
     document = _document(bench("evaluate", "jsonproj", "speed", "--json"))
     assert document["kind"] == "PROMOTE"
     _check_verdict(document)
@@ -295,7 +304,8 @@ def test_every_json_document_parses_and_has_its_documented_keys(
     document = _document(bench("history", "jsonproj", "speed", "--json"))
     assert set(document) == {"project", "benchmark", "metric_source", "baseline", "runs"}
     assert set(document["baseline"]) == BASELINE_EVENT
-    assert [set(r) for r in document["runs"]] == [RUN | {"in_baseline", "gated_value"}] * 6
+    # 3 baseline runs, then 3 pairs (6 runs) side by side
+    assert [set(r) for r in document["runs"]] == [RUN | {"in_baseline", "gated_value"}] * 9
 
     document = _document(bench("status", "--json"))
     assert set(document) == {"all", "jobs"}

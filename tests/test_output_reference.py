@@ -135,7 +135,10 @@ def test_a_timed_run_that_skips_the_work_is_an_error_row_and_never_promoted(
     assert control["kind"] == "PROMOTE", control["reason"]
 
     r = bench("run", "timed", "speed")
-    candidate = [run for run in _runs(bench, "timed", "speed") if run not in honest]
+    new = [run for run in _runs(bench, "timed", "speed") if run not in honest]
+    # Side by side: the baseline arm re-ran the honest commit (its artifacts still match).
+    assert {run["status"] for run in new if run["arm"] == "baseline"} == {"ok"}
+    candidate = [run for run in new if run["arm"] == "candidate"]
     assert len(candidate) == 4
     assert {run["status"] for run in candidate} == {"error"}
     for run in candidate:

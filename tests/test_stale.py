@@ -104,8 +104,10 @@ def test_stale_when_tracked_content_changed_since_the_candidate_runs(bench, make
     set_level(root, 0.8, message="faster")
     r = bench("run", "tracked", "speed", "--json")
     assert r.code == 0, r.err
-    candidate_ids = [run["id"] for run in json.loads(r.out)["runs"]]
-    recorded = {run["tracked_digest"] for run in json.loads(r.out)["runs"]}
+    # Side by side: the candidate arm's runs are the ones judged (and found stale).
+    candidates = [run for run in json.loads(r.out)["runs"] if run["arm"] == "candidate"]
+    candidate_ids = [run["id"] for run in candidates]
+    recorded = {run["tracked_digest"] for run in candidates}
     assert len(recorded) == 1 and recorded.pop().startswith("sha256:")
 
     (root / "bench" / "params.local").write_text("fast=0\n")

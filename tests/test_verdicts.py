@@ -103,14 +103,15 @@ def test_no_baseline_needs_more_data_promote_and_reject(bench, make_python_proje
     assert bench("run", "kinds", "speed", "-n", "1", "--meta-seed", "11").code == 0
     text, document = _evaluate(bench, "kinds", "speed")
     assert text.code == 2 and document["kind"] == "NEEDS_MORE_DATA"
+    # Side by side: one pair, so one re-measured baseline run against one candidate run.
     assert (
-        "needs at least 2 runs of baseline and 2 runs of candidate; it has 4 and 1"
+        "needs at least 2 runs of baseline and 2 runs of candidate; it has 1 and 1"
         in (document["reason"])
     )
-    assert document["gate"]["baseline"]["n"] == 4 and document["gate"]["candidate"]["n"] == 1
+    assert document["gate"]["baseline"]["n"] == 1 and document["gate"]["candidate"]["n"] == 1
     assert f"  candidate n=1 mean={_number(document['gate']['candidate']['mean'], 5)}" in text.out
 
-    # Three more runs: all four candidate runs at the SHA are pooled.
+    # Three more pairs: all four candidate runs at the SHA (two windows) are pooled.
     assert bench("run", "kinds", "speed", "-n", "3", "--meta-seed", "12").code == 0
     text, document = _evaluate(bench, "kinds", "speed")
     assert text.code == 0 and document["kind"] == "PROMOTE", text.out
@@ -178,7 +179,10 @@ baseline_seeds = [1, 2, 3]
 
 
 def test_look_counter_end_to_end(bench, make_python_project):
-    root = _project(make_python_project, "looks", SPEED)
+    # Stored: the same pooled candidate runs are judged again against a new pointer (side
+    # by side, a new pointer has no window yet).
+    stored = SPEED.replace('name = "speed"\n', 'name = "speed"\nmeasurement = "stored"\n')
+    root = _project(make_python_project, "looks", stored)
     assert bench("register", str(root)).code == 0
     assert bench("baseline", "establish", "looks", "speed").code == 0
     _set_level(root, 0.97)

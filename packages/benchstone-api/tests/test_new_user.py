@@ -38,8 +38,13 @@ def test_gated_value_is_chosen_at_read_time_and_reuses_the_baseline(project, hom
     assert all(r.metric == r.reported_metric for r in established.runs)
     assert all(r.wall_clock and r.cpu_time is not None for r in established.runs)
 
-    # Gate on the harness's wall clock from now on: the same stored baseline runs count.
-    _manifest(project, 'name = "plain"\n', 'name = "plain"\nmetric_source = "wall_clock"\n')
+    # Gate on the harness's wall clock from now on: the same stored baseline runs count
+    # (compared as stored: a host timing would by default be re-measured side by side).
+    _manifest(
+        project,
+        'name = "plain"\n',
+        'name = "plain"\nmetric_source = "wall_clock"\nmeasurement = "stored"\n',
+    )
     project.commit()
     # A judging key only: the lock changes, the stored baseline still compares.
     api.lock("proj", reason="gate on the harness's wall clock")

@@ -76,21 +76,22 @@ def test_a_run_whose_repetitions_all_failed_exits_10_with_each_reason(bench, reg
     (registered / "bench" / "runner.py").write_text(FAILING_RUNNER)
     sha = commit_all(registered, "broken runner")
     assert bench("lock", "demo", "--reason", "the runner loads the solver").code == 0
-    r = bench("run", "demo", "speed", "-n", "2")
+    r = bench("run", "demo", "speed", "-n", "2")  # two pairs: both arms run the locked runner
     assert r.code == 10
     err = r.err.splitlines()
-    assert err[0] == "Error: all 2 repetition(s) of demo/speed failed"
+    assert err[0] == "Error: all 4 repetition(s) of demo/speed failed"
     assert (
         len([line for line in err if re.match(r"  run=\d+ rep=\d seed=\d+: exit code 3$", line)])
-        == 2
+        == 4
     )
-    assert err.count("    | ValueError: boom-marker in solve()") == 2
-    assert err.count("    | loading the solver") == 2
+    assert err.count("    | ValueError: boom-marker in solve()") == 4
+    assert err.count("    | loading the solver") == 4
     r = bench("evaluate", "demo", "speed")
     assert r.code == 2
-    # A new runner is a new procedure: no comparison, and still why every candidate failed.
-    assert r.lines[0].startswith("verdict: NO_BASELINE  the baseline runs were measured under")
-    assert f"all 2 candidate run(s) at {sha[:10]} failed (2x exit code 3)" in r.lines[0]
+    # Side by side, both arms ran under the new lock: no comparison, and why they failed.
+    assert r.lines[0].startswith("verdict: NEEDS_MORE_DATA  all 2 candidate run(s) at ")
+    assert f"at {sha[:10]} failed (2x exit code 3)" in r.lines[0]
+    assert "the baseline arm failed too (2x exit code 3)" in r.lines[0]
 
 
 def test_status_prune_forgets_finished_jobs(bench, registered):

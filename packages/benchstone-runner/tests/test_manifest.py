@@ -145,7 +145,7 @@ def test_spec_example_manifest_loads(tmp_path: Path) -> None:
 
 
 def test_every_key_is_accepted(tmp_path: Path) -> None:
-    text = project(language="julia", tracked_paths=["bench/", "src/core.jl"])
+    text = project(language="julia", tracked_paths=["bench/", "src/core.jl"], setup="make -j2")
     text += bench(
         name="check",
         entry_point="check_output",
@@ -175,6 +175,7 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         corpus_hash="blake3:" + "0f" * 32,
         corpus_type="tree",
         metric_source="cpu_time",
+        measurement="stored",
         requires_correctness=["check"],
         output_reference="check",
         description="Pareto front quality",
@@ -212,7 +213,9 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         "output_reference": "check",
         "held_out": False,
         "executor": "local",
+        "measurement": "stored",
     }
+    assert manifest.project.setup == "make -j2"
     assert spec.gate_threshold == 1.96
     assert manifest.benchmark("check").entry_point == "check_output"
 
@@ -246,7 +249,9 @@ def test_defaults_of_a_stochastic_benchmark(tmp_path: Path) -> None:
         metric_source="reported",
         requires_correctness=(),
         description=None,
+        measurement="side_by_side",  # reported, in the performance tier: a host timing
     )
+    assert manifest.project.setup is None
     assert spec.is_stochastic
     assert spec.gate_threshold == 2.0
     assert manifest.warnings == ()
@@ -939,3 +944,37 @@ def test_threads_become_cpus_per_task() -> None:
         "--exclusive",
         "--cpus-per-task=4",
     ]
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({}, "side_by_side"),
+        ({"metric_source": "wall_clock", "tier": "quality"}, "side_by_side"),
+        ({"metric_source": "cpu_time"}, "side_by_side"),
+        ({"metric_source": "peak_rss"}, "side_by_side"),
+        ({"tier": "quality"}, "stored"),  # a seeded quality score does not drift
+        ({"metric_source": "instructions"}, "stored"),
+        ({"deterministic": True}, "stored"),
+        ({"measurement": "stored"}, "stored"),
+        ({"tier": "quality", "measurement": "side_by_side"}, "side_by_side"),
+    ],
+)
+def test_measurement_defaults_to_side_by_side_for_host_timings(
+    tmp_path: Path, keys: dict[str, object], expected: str
+) -> None:
+    assert load(tmp_path, project() + bench(**keys)).benchmark("speed").measurement == expected
+
+
+def test_measurement_and_setup_errors_name_the_key(tmp_path: Path) -> None:
+    message = error(tmp_path, project() + bench(measurement="sidebyside"))
+    assert "key 'measurement': must be one of 'side_by_side', 'stored'" in message
+    assert "did you mean 'side_by_side'?" in message
+    message = error(tmp_path, project() + bench(deterministic=True, measurement="side_by_side"))
+    assert "key 'measurement'" in message and "deterministic" in message
+    text = project() + bench(
+        name="g", tier="correctness", metric_direction=None, measurement="stored"
+    )
+    assert "does not apply to correctness" in error(tmp_path, text)
+    message = error(tmp_path, project(setup="") + bench())
+    assert "[project] key 'setup': must be a non-empty string" in message

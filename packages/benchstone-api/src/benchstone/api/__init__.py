@@ -20,6 +20,8 @@ _LOCATIONS: dict[str, str] = {
     "BackgroundDispatch": "benchstone.api._jobs",
     "BenchmarkInfo": "benchstone.api._types",
     "CorpusImport": "benchstone.api._held_out",
+    "Comparison": "benchstone.api._compare_commits",
+    "Decision": "benchstone.api._verdicts",
     "CorpusPin": "benchstone.api._corpus",
     "DispatchReport": "benchstone.api._types",
     "Failure": "benchstone.api._failures",
@@ -37,6 +39,7 @@ _LOCATIONS: dict[str, str] = {
     "baseline": "benchstone.api._history",
     "cancel": "benchstone.api._status",
     "baseline_history": "benchstone.api._history",
+    "compare_commits": "benchstone.api._compare_commits",
     "establish_baseline": "benchstone.api._dispatch",
     "evaluate": "benchstone.api._evaluate",
     "exit_code_for": "benchstone.api._exit_codes",
@@ -69,6 +72,7 @@ _LOCATIONS: dict[str, str] = {
 
 if TYPE_CHECKING:
     from benchstone.api._audit import StoreAudit, TableAudit, verify_store
+    from benchstone.api._compare_commits import Comparison, compare_commits
     from benchstone.api._corpus import CorpusPin, pin_corpus, verify_corpus
     from benchstone.api._dispatch import establish_baseline, run
     from benchstone.api._doctor import doctor
@@ -96,15 +100,17 @@ if TYPE_CHECKING:
         ReferenceReport,
         ScaffoldReport,
     )
-    from benchstone.api._verdicts import PromoteReport, Verdict
+    from benchstone.api._verdicts import Decision, PromoteReport, Verdict
 
 __all__ = [
     "VERDICT_EXIT_CODES",
     "ApiError",
     "BackgroundDispatch",
     "BenchmarkInfo",
+    "Comparison",
     "CorpusImport",
     "CorpusPin",
+    "Decision",
     "DispatchReport",
     "Failure",
     "JobInfo",
@@ -120,6 +126,7 @@ __all__ = [
     "baseline",
     "baseline_history",
     "cancel",
+    "compare_commits",
     "doctor",
     "establish_baseline",
     "evaluate",

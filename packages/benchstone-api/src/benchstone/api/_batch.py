@@ -63,6 +63,15 @@ class DispatchPlan:
     content_digest: str | None = None
     # From the manifest, for progress displays that estimate the time left.
     expected_runtime_seconds: float | None = None
+    # Side by side (api._sidebyside): the window the pairs run in and the baseline
+    # pointer's commit measured as its baseline arm; None for a stored dispatch.
+    window: str | None = None
+    baseline_sha: str | None = None
+
+    @property
+    def repetitions(self) -> int:
+        """Repetitions this plan runs: one per seed, two (a pair) side by side."""
+        return len(self.seeds) * (2 if self.window is not None else 1)
 
 
 @dataclass(frozen=True)
@@ -183,8 +192,17 @@ def _run_repetition(
     index: int,
     total: int,
     job_id: str | None,
+    window: str | None = None,
+    arm: str | None = None,
+    corpus_from: Path | None = None,
+    reachable: tuple[Path, ...] = (),
 ) -> Run:
-    """The local executor: execute here, then store the artifact and append the row."""
+    """The local executor: execute here, then store the artifact and append the row.
+
+    A side-by-side arm passes its ``window`` and ``arm``; ``corpus_from`` is the checkout
+    whose (verified) corpus both arms read, and ``reachable`` the hidden harness paths this
+    repetition may use (the baseline arm's own worktree lives under the runs directory).
+    """
     holding = Path(tempfile.mkdtemp(prefix="artifact-", dir=private_dir(store.paths.tmp)))
     try:
         held_out = None
@@ -202,6 +220,8 @@ def _run_repetition(
             hidden=harness_paths(store.paths.home),
             holding=holding,
             held_out_corpus=held_out,
+            corpus_from=corpus_from,
+            reachable=reachable,
         )
         digest = store.put_artifact(rep.artifact) if rep.artifact is not None else None
         rep = check_output(store, plan.project, spec.output_reference, digest, rep)
@@ -213,6 +233,8 @@ def _run_repetition(
             job_id=job_id,
             executor="local",
             artifact_digest=digest,
+            window=window,
+            arm=arm,
         )
         return store.append_run(row)
     finally:

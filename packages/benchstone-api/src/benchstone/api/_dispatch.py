@@ -7,13 +7,18 @@ dispatch then runs under its own job record, a background one is handed to a wor
 With the Slurm executor the repetitions are submitted as one job array instead, and a
 foreground dispatch waits and ingests their bundles (api._slurm_executor).
 ``at_sha`` runs in a temporary git worktree of that commit, with that commit's manifest.
+A local run of a side-by-side benchmark (measurement = "side_by_side", with a baseline
+pointer) plans one window: the baseline pointer's commit is measured next to the checkout
+(api._sidebyside), and ``until_decided`` grows that window stage by stage (api._until).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchstone.api._batch import DispatchPlan, plan_dispatch, run_dispatch
 from benchstone.api._context import ProjectContext, load_project
@@ -29,8 +34,17 @@ from benchstone.api._jobs import (
     job,
     start_background,
 )
-from benchstone.api._lock import check_drift, materialize, require_lock
+from benchstone.api._lock import check_drift, require_lock
 from benchstone.api._report import dispatch_report
+from benchstone.api._sidebyside import (
+    CANDIDATE,
+    Arm,
+    build,
+    locked_worktree,
+    new_window,
+    run_pairs,
+    window_arms,
+)
 from benchstone.api._slurm_executor import (
     ProgressCallback,
     slurm_record,
@@ -44,13 +58,13 @@ from benchstone.runner import (
     BenchmarkSpec,
     GitState,
     Manifest,
-    RunnerError,
-    git_state,
     load_manifest,
     resolve_sha,
-    worktree,
 )
 from benchstone.store import LockEvent, Run, Store
+
+if TYPE_CHECKING:
+    from benchstone.api._until import Stages
 
 PlanCallback = Callable[[DispatchPlan], None]
 RunCallback = Callable[[Run], None]
@@ -67,12 +81,19 @@ def run(
     background: bool = False,
     checkout: str | Path | None = None,
     executor: str | None = None,
+    until_decided: bool = False,
+    max_repetitions: int | None = None,
     home: Path | None = None,
     on_plan: PlanCallback | None = None,
     on_run: RunCallback | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> DispatchReport:
     """Run a benchmark's repetitions at the project's current SHA; one row each.
+
+    A side-by-side benchmark with a baseline pointer runs ``n`` pairs (local executor):
+    each repetition of the checkout next to one of the pointer's commit, in one window.
+    ``until_decided`` adds pairs stage by stage until the verdict is PROMOTE or REJECT or
+    ``max_repetitions`` pairs ran (the report's ``decision``).
 
     With ``background`` (or a benchmark with ``background_required = true``) the
     repetitions run in a detached worker and the call returns at once with a
@@ -82,6 +103,8 @@ def run(
     ``executor`` (``local`` or ``slurm``) overrides the manifest's; with slurm the
     repetitions are one job array and ``on_progress`` hears of each ingest pass.
     """
+    if max_repetitions is not None and not until_decided:
+        raise ApiError("--max-repetitions is the budget of --until-decided; pass both")
     return _dispatch(
         project,
         benchmark,
@@ -99,6 +122,8 @@ def run(
         on_plan=on_plan,
         on_run=on_run,
         on_progress=on_progress,
+        until_decided=until_decided,
+        max_repetitions=max_repetitions,
     )
 
 
@@ -158,10 +183,29 @@ def execute_plan(
     """Run a planned dispatch; for an establish, point the baseline at its ok runs.
 
     Shared by the foreground and the background worker, so both append the same rows and
-    move the pointer the same way.
+    move the pointer the same way. A side-by-side plan runs its pairs in its window.
     """
-    dispatch = run_dispatch(store, manifest, spec, plan, root=root, job_id=job_id, on_run=on_run)
-    return dispatch_report(store, plan, dispatch.runs, kind=kind, notes=notes)
+    if plan.window is not None:
+        with window_arms(store, manifest, spec, plan, root=root) as arms:
+            runs = run_pairs(
+                store,
+                manifest,
+                spec,
+                arms,
+                window=plan.window,
+                seeds=plan.seeds,
+                pairs=range(len(plan.seeds)),
+                job_id=job_id,
+                on_run=on_run,
+                corpus_from=root,
+            )
+    else:
+        build(store, manifest, spec, (Arm(CANDIDATE, root, plan),), project_root=root)
+        dispatch = run_dispatch(
+            store, manifest, spec, plan, root=root, job_id=job_id, on_run=on_run
+        )
+        runs = list(dispatch.runs)
+    return dispatch_report(store, plan, runs, kind=kind, notes=notes)
 
 
 def _dispatch(
@@ -182,6 +226,8 @@ def _dispatch(
     on_plan: PlanCallback | None,
     on_run: RunCallback | None,
     on_progress: ProgressCallback | None,
+    until_decided: bool = False,
+    max_repetitions: int | None = None,
 ) -> DispatchReport:
     if executor is not None and executor not in EXECUTORS:
         raise ApiError(
@@ -215,6 +261,21 @@ def _dispatch(
                 )
             if on_cluster:
                 slurm_settings(manifest, spec)  # refuse before planning, not after
+            pointer = store.baseline(context.name, spec.name) if kind == "run" else None
+            # The cluster's nodes cannot see a worktree of this host: stored there.
+            side_by_side = (
+                spec.measurement == "side_by_side" and pointer is not None and not on_cluster
+            )
+            stages = None
+            if until_decided:
+                stages = _until_stages(
+                    spec,
+                    context.name,
+                    pointer is not None,
+                    background or on_cluster,
+                    n,
+                    max_repetitions,
+                )
             plan = plan_dispatch(
                 store,
                 manifest,
@@ -222,12 +283,15 @@ def _dispatch(
                 root=root,
                 project=context.name,
                 seed_set=seed_set,
-                count=n,
+                count=stages.max_pairs if stages is not None else n,
                 meta_seed=meta_seed,
                 allow_dirty=allow_dirty,
                 lock_id=lock.id,
                 state=state,
             )
+            if side_by_side:
+                assert pointer is not None
+                plan = replace(plan, window=new_window(), baseline_sha=pointer.git_sha)
             record = admit_job(
                 store,
                 kind=kind,
@@ -244,6 +308,8 @@ def _dispatch(
                     "notes": notes,
                     "at_sha": sha,
                     "checkout": str(context.checkout) if context.checkout else None,
+                    "until_decided": until_decided,
+                    "max_repetitions": max_repetitions,
                 },
                 slurm=slurm_record(manifest, spec, plan) if on_cluster else None,
             )
@@ -265,17 +331,36 @@ def _dispatch(
             with tracked(JobFiles(store.paths.jobs), record.id) as outcome:
                 if on_plan is not None:
                     on_plan(plan)
-                report = execute_plan(
-                    store,
-                    manifest,
-                    spec,
-                    plan,
-                    root=root,
-                    kind=kind,
-                    notes=notes,
-                    job_id=record.id,
-                    on_run=on_run,
-                )
+                if stages is not None:
+                    from benchstone.api._until import run_until_decided  # gates: only here
+
+                    runs, decision = run_until_decided(
+                        store,
+                        context,
+                        manifest,
+                        spec,
+                        plan,
+                        stages,
+                        root=root,
+                        allow_dirty=allow_dirty,
+                        job_id=record.id,
+                        on_run=on_run,
+                    )
+                    report = replace(
+                        dispatch_report(store, plan, runs, kind=kind), decision=decision
+                    )
+                else:
+                    report = execute_plan(
+                        store,
+                        manifest,
+                        spec,
+                        plan,
+                        root=root,
+                        kind=kind,
+                        notes=notes,
+                        job_id=record.id,
+                        on_run=on_run,
+                    )
                 outcome.message = dispatch_summary(report)
                 outcome.run_ids = tuple(r.id for r in report.runs)
             return report
@@ -291,6 +376,8 @@ def _handed_over(plan: DispatchPlan, info: JobInfo) -> BackgroundDispatch:
         meta_seed=plan.meta_seed,
         seed_set=plan.seed_set,
         runs=(),
+        window=plan.window,
+        baseline_sha=plan.baseline_sha,
         job=info,
     )
 
@@ -313,20 +400,38 @@ def _checkout(
         yield context.root, context.manifest, None, None
         return
     sha = resolve_sha(context.root, at_sha)
-    with worktree(context.root, sha) as path:
-        try:
-            state = git_state(path)
-            materialize(store, lock, path)
-            manifest = load_manifest(path)
-            if manifest.project.name != context.name:
-                raise ApiError(
-                    f"{context.root}@{sha[:10]}: bench/manifest.toml names project "
-                    f"'{manifest.project.name}', not '{context.name}'; --at-sha needs a commit "
-                    "of the same project"
-                )
-            yield path, manifest, sha, state
-        except (ApiError, RunnerError) as exc:
-            text = str(exc).replace(str(path), f"{context.root}@{sha[:10]}")
-            if text == str(exc):
-                raise
-            raise type(exc)(text) from None
+    with locked_worktree(store, lock, context.root, sha, hidden=False) as (path, state):
+        manifest = load_manifest(path)
+        if manifest.project.name != context.name:
+            raise ApiError(
+                f"{context.root}@{sha[:10]}: bench/manifest.toml names project "
+                f"'{manifest.project.name}', not '{context.name}'; --at-sha needs a commit "
+                "of the same project"
+            )
+        yield path, manifest, sha, state
+
+
+def _until_stages(
+    spec: BenchmarkSpec,
+    project: str,
+    has_baseline: bool,
+    elsewhere: bool,
+    n: int | None,
+    max_repetitions: int | None,
+) -> Stages:
+    """The stages of an --until-decided run, or the reason it cannot be one."""
+    if elsewhere:
+        raise ApiError(
+            f"--until-decided decides in the foreground on this host, stage by stage; "
+            f"{project}/{spec.name} would run in the background or on the cluster (drop "
+            "--background / use --executor local; a benchmark with background_required = "
+            "true cannot use --until-decided)"
+        )
+    if not has_baseline:
+        raise ApiError(
+            f"{project}/{spec.name} has no baseline pointer, so there is nothing to decide "
+            f"against; run `bench baseline establish {project} {spec.name}` first"
+        )
+    from benchstone.api._until import plan_stages
+
+    return plan_stages(spec, project, n=n, max_repetitions=max_repetitions)

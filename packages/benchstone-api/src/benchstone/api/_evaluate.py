@@ -19,8 +19,9 @@ from benchstone.api._failures import why
 from benchstone.api._lock import content_digest
 from benchstone.api._values import gateable, gated_value
 from benchstone.api._verdicts import PromoteReport, Verdict
+from benchstone.api._windows import SequentialStage, cross_check, window_rows
 from benchstone.gates import Verdict as GateVerdict
-from benchstone.gates import check_artifact, compare
+from benchstone.gates import check_artifact, compare, compare_stage
 from benchstone.runner import BenchmarkSpec, check_freshness, git_state
 from benchstone.store import NewEvaluation, Run, Store
 
@@ -118,10 +119,21 @@ def _verdict(
     *,
     allow_dirty: bool,
     dirty: bool = False,
+    windows: tuple[str, ...] | None = None,
+    sequential: SequentialStage | None = None,
 ) -> Verdict:
     if spec.tier == "correctness":
         return _correctness_verdict(store, context, spec, sha, allow_dirty=allow_dirty)
-    verdict = _statistical_verdict(store, context, spec, sha, allow_dirty=allow_dirty, dirty=dirty)
+    verdict = _statistical_verdict(
+        store,
+        context,
+        spec,
+        sha,
+        allow_dirty=allow_dirty,
+        dirty=dirty,
+        windows=windows,
+        sequential=sequential,
+    )
     if verdict.kind == "PROMOTE" and spec.requires_correctness:
         verdict = _guard_correctness(store, context, spec, sha, verdict, allow_dirty=allow_dirty)
     return _record_look(store, context, spec, _note_unsealed(store, verdict))
@@ -146,6 +158,78 @@ def _note_unsealed(store: Store, verdict: Verdict) -> Verdict:
     return replace(verdict, notes=(*verdict.notes, note))
 
 
+def window_verdict(
+    store: Store,
+    context: ProjectContext,
+    spec: BenchmarkSpec,
+    sha: str,
+    *,
+    window: str,
+    sequential: SequentialStage,
+    allow_dirty: bool,
+    dirty: bool,
+) -> Verdict:
+    """The verdict on one window alone at a stage of an ``--until-decided`` procedure;
+    recorded as a look when it is decided, like any evaluation."""
+    return _verdict(
+        store,
+        context,
+        spec,
+        sha,
+        allow_dirty=allow_dirty,
+        dirty=dirty,
+        windows=(window,),
+        sequential=sequential,
+    )
+
+
+def arms_verdict(
+    context: ProjectContext,
+    spec: BenchmarkSpec,
+    baseline: list[Run],
+    candidate: list[Run],
+    *,
+    baseline_sha: str,
+    candidate_sha: str,
+    window: str,
+) -> Verdict:
+    """The gate on one window's two arms, for `bench compare` (no baseline pointer is
+    involved, so no look is recorded: the answer moves nothing)."""
+    source = spec.metric_source
+    candidates = [r for r in candidate if _eligible(r, source, allow_dirty=True)]
+    base = [r for r in baseline if gateable(r, source)]
+    gate = compare(
+        [gated_value(r, source) for r in base],
+        [gated_value(r, source) for r in candidates],
+        direction=spec.metric_direction,
+        policy=spec.gate_policy,
+        threshold=spec.gate_threshold,
+        min_effect=spec.min_effect,
+        deterministic=spec.deterministic,
+    )
+    reason = gate.reason
+    if gate.kind in ("NEEDS_MORE_DATA", "NO_BASELINE"):
+        failed = _failure_reason(candidate, candidates, allow_dirty=True) or (
+            _failure_reason(baseline, base, allow_dirty=True, label="baseline")
+        )
+        reason = failed or reason
+    return Verdict(
+        kind=gate.kind,
+        reason=reason,
+        gate=gate,
+        project=context.name,
+        benchmark=spec.name,
+        tier=spec.tier,
+        candidate_sha=candidate_sha,
+        baseline_sha=baseline_sha,
+        baseline_run_ids=tuple(sorted(r.id for r in base)),
+        candidate_run_ids=tuple(sorted(r.id for r in candidates)),
+        metric_source=source,
+        measurement="side_by_side",
+        windows=(window,),
+    )
+
+
 def _eligible(run: Run, metric_source: str, *, allow_dirty: bool) -> bool:
     return gateable(run, metric_source) and (allow_dirty or not run.git_dirty)
 
@@ -158,15 +242,35 @@ def _statistical_verdict(
     *,
     allow_dirty: bool,
     dirty: bool = False,
+    windows: tuple[str, ...] | None = None,
+    sequential: SequentialStage | None = None,
 ) -> Verdict:
     project, benchmark = context.name, spec.name
     source = spec.metric_source
     pointer = store.baseline(project, benchmark)
-    at_sha = [
-        r
-        for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
-        if r.git_sha == sha and (pointer is None or r.id not in pointer.run_ids)
-    ]
+    side_by_side = spec.measurement == "side_by_side" and pointer is not None
+    rows = None
+    cluster_note = None
+    if side_by_side:
+        assert pointer is not None
+        rows = window_rows(
+            store, project, benchmark, candidate_sha=sha, baseline_sha=pointer.git_sha, only=windows
+        )
+        at_sha = list(rows.candidate)
+        if not rows.windows and _cluster_only(store, project, benchmark, sha):
+            # The cluster's nodes cannot see a worktree of this host, so a Slurm dispatch
+            # is stored (api._dispatch): judge it as stored, and say so.
+            side_by_side, rows = False, None
+            cluster_note = (
+                "measured on the cluster (executor slurm), where side-by-side measurement "
+                "is not available: compared with the stored baseline"
+            )
+    if rows is None:
+        at_sha = [
+            r
+            for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
+            if r.git_sha == sha and (pointer is None or r.id not in pointer.run_ids)
+        ]
     candidates = [r for r in at_sha if _eligible(r, source, allow_dirty=allow_dirty)]
     candidate_ids = tuple(sorted(r.id for r in candidates))
     common = {
@@ -176,6 +280,8 @@ def _statistical_verdict(
         "candidate_sha": sha,
         "candidate_run_ids": candidate_ids,
         "metric_source": source,
+        "measurement": "side_by_side" if side_by_side else "stored",
+        "windows": rows.windows if rows is not None else (),
     }
     options = {
         "direction": spec.metric_direction,
@@ -193,22 +299,39 @@ def _statistical_verdict(
         gate = compare([], [gated_value(r, source) for r in candidates], **options)
         reason = failed if failed and gate.kind == "NEEDS_MORE_DATA" else gate.reason
         return Verdict(kind=gate.kind, reason=reason, gate=gate, **common)
-    baseline_runs = [
+    stored = [
         r
         for r in store.runs(project, benchmark, ids=pointer.run_ids, newest_first=False)
         if gateable(r, source)
     ]
+    baseline_runs = (
+        [r for r in rows.baseline if gateable(r, source)] if rows is not None else stored
+    )
     pointer_context = {
         "baseline_sha": pointer.git_sha,
         "baseline_event_id": pointer.id,
         "baseline_run_ids": tuple(sorted(r.id for r in baseline_runs)),
     }
+    if rows is not None and not rows.windows:
+        # Nothing re-measured yet: the baseline named is the pointer's stored runs.
+        pointer_context["baseline_run_ids"] = tuple(sorted(r.id for r in stored))
+        reason = _no_window_reason(store, context, spec, sha, pointer.git_sha)
+        gate = GateVerdict(kind="NEEDS_MORE_DATA", reason=reason, policy=spec.gate_policy)
+        return Verdict(kind=gate.kind, reason=reason, gate=gate, **common, **pointer_context)
     if not baseline_runs:
         reason = (
             f"none of the {len(pointer.run_ids)} baseline run(s) at "
             f"{pointer.git_sha[:10]} holds a {source} measurement; establish a new baseline"
+            if rows is None
+            else f"none of the {len(rows.baseline)} baseline arm run(s) at "
+            f"{pointer.git_sha[:10]} in window(s) {', '.join(rows.windows)} succeeded "
+            f"({why(list(rows.baseline))}); fix the runner at that commit or establish a "
+            "new baseline"
         )
-        gate = GateVerdict(kind="NO_BASELINE", reason=reason, policy=spec.gate_policy)
+        kind = "NO_BASELINE" if rows is None else "NEEDS_MORE_DATA"
+        if rows is not None and failed:
+            reason = f"{failed}; the baseline arm failed too ({why(list(rows.baseline))})"
+        gate = GateVerdict(kind=kind, reason=reason, policy=spec.gate_policy)
         return Verdict(kind=gate.kind, reason=reason, gate=gate, **common, **pointer_context)
     changed = _procedure_change(store, context, baseline_runs)
     if changed is not None:
@@ -221,20 +344,70 @@ def _statistical_verdict(
     )
     same = next((e for e in previous if tuple(sorted(e.run_ids)) == candidate_ids), None)
     look = same.look if same is not None else 1 + len({tuple(sorted(e.run_ids)) for e in previous})
-    gate = compare(
-        [gated_value(r, source) for r in baseline_runs],
-        [gated_value(r, source) for r in candidates],
-        look=look,
-        **options,
-    )
+    if same is not None and sequential is None:
+        # The same runs judged by an --until-decided procedure: the same rule again, or
+        # evaluating its runs afterwards would test them at the full alpha a second time.
+        sequential = SequentialStage.from_details(same.details)
+    base_values = [gated_value(r, source) for r in baseline_runs]
+    cand_values = [gated_value(r, source) for r in candidates]
+    if sequential is not None:
+        gate = compare_stage(
+            base_values,
+            cand_values,
+            plan=sequential.plan(threshold=spec.gate_threshold, look=look),
+            stage=sequential.stage,
+            direction=spec.metric_direction,
+            policy=spec.gate_policy,
+            min_effect=spec.min_effect,
+        )
+    else:
+        gate = compare(base_values, cand_values, look=look, **options)
+    notes: tuple[str, ...] = (cluster_note,) if cluster_note else ()
+    if rows is not None:
+        note = cross_check(spec, stored, baseline_runs, baseline_sha=pointer.git_sha)
+        notes = (note,) if note else ()
     return Verdict(
         kind=gate.kind,
         reason=failed if failed and gate.kind == "NEEDS_MORE_DATA" else gate.reason,
         gate=gate,
         evaluation_id=same.id if same is not None else None,
         new_look=same is None and gate.kind in COUNTED_KINDS,
+        notes=notes,
+        sequential=sequential.to_dict() if sequential is not None else None,
         **common,
         **pointer_context,
+    )
+
+
+def _cluster_only(store: Store, project: str, benchmark: str, sha: str) -> bool:
+    """Whether every ok run at ``sha`` outside a window was made by the Slurm executor."""
+    runs = [
+        r
+        for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
+        if r.git_sha == sha and r.window is None and r.status == "ok"
+    ]
+    return bool(runs) and all(r.executor == "slurm" for r in runs)
+
+
+def _no_window_reason(
+    store: Store, context: ProjectContext, spec: BenchmarkSpec, sha: str, baseline_sha: str
+) -> str:
+    """NEEDS_MORE_DATA for a side-by-side benchmark without a window: what to run."""
+    stored = [
+        r
+        for r in store.runs(context.name, spec.name, git_sha=sha, newest_first=False)
+        if r.git_sha == sha and r.window is None and r.status == "ok"
+    ]
+    ignored = (
+        f"; the {len(stored)} run(s) at {sha[:10]} measured without a window are not compared"
+        if stored
+        else ""
+    )
+    return (
+        f'{spec.name} is measured side by side (measurement = "side_by_side"), and no window '
+        f"measured {sha[:10]} together with the baseline {baseline_sha[:10]}{ignored}; run "
+        f"`bench run {context.name} {spec.name}` (it re-measures the baseline next to the "
+        "candidate)"
     )
 
 
@@ -274,7 +447,9 @@ def _procedure_change(store: Store, context: ProjectContext, baseline: list[Run]
     return None
 
 
-def _failure_reason(at_sha: list[Run], candidates: list[Run], *, allow_dirty: bool) -> str | None:
+def _failure_reason(
+    at_sha: list[Run], candidates: list[Run], *, allow_dirty: bool, label: str = "candidate"
+) -> str | None:
     """When no candidate run can be gated because they all failed: how many, and why.
 
     A bare NEEDS_MORE_DATA after five crashed repetitions sends people to run a sixth.
@@ -285,7 +460,7 @@ def _failure_reason(at_sha: list[Run], candidates: list[Run], *, allow_dirty: bo
     if not failed:
         return None
     return (
-        f"all {len(failed)} candidate run(s) at {failed[0].git_sha[:10]} failed "
+        f"all {len(failed)} {label} run(s) at {failed[0].git_sha[:10]} failed "
         f"({why(failed)}); fix the runner "
         "and `bench run` again (`bench history --json` names each run's stderr_log)"
     )
@@ -331,10 +506,23 @@ def _record_look(
             look=gate.look,
             kind=verdict.kind,
             reason=verdict.reason,
-            details=dict(gate.to_dict(), gate_kind=gate.kind),
+            details=_details(verdict),
         )
     )
     return replace(verdict, evaluation_id=evaluation.id)
+
+
+def _details(verdict: Verdict) -> dict[str, Any]:
+    """What an evaluation row keeps beyond its columns: the gate's numbers, what the
+    statistics alone said, and for side by side the windows and any sequential stage."""
+    gate = verdict.gate
+    details: dict[str, Any] = dict(gate.to_dict(), gate_kind=gate.kind)
+    if verdict.measurement == "side_by_side":
+        details["measurement"] = verdict.measurement
+        details["windows"] = list(verdict.windows)
+    if verdict.sequential is not None:
+        details["sequential"] = dict(verdict.sequential)
+    return details
 
 
 def _stale_verdict(

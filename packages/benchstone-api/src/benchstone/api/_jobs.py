@@ -222,7 +222,7 @@ def admit_job(
         background=background,
         threads=threads,
         gpus=gpus,
-        total=len(plan.seeds),
+        total=plan.repetitions,
         created_at=created,
         state="queued" if background and slurm is None else "running",
         pid=pid,

@@ -45,6 +45,7 @@ JUDGEMENT_KEYS: Final = frozenset(
         "promotion_z",
         "min_effect",
         "metric_source",
+        "measurement",
         "requires_correctness",
         "reference_policy",
         "description",

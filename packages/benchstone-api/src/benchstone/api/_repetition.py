@@ -139,6 +139,8 @@ def execute_repetition(
     hidden: tuple[Path, ...],
     holding: Path,
     held_out_corpus: Path | None = None,
+    corpus_from: Path | None = None,
+    reachable: tuple[Path, ...] = (),
 ) -> Repetition:
     """Run one repetition in a fresh private run directory and measure it.
 
@@ -146,7 +148,9 @@ def execute_repetition(
     run's reach before the run directory goes); ``hidden`` are the harness paths the
     sandbox hides (the store, the spool). ``held_out_corpus`` is the stored copy of a
     held-out benchmark's corpus, bound read-only into the run dir of a strict sandbox.
-    Opens no store.
+    ``corpus_from`` is the checkout whose corpus is read (default ``root``; a side-by-side
+    baseline arm reads the project's), ``reachable`` hidden paths mounted back (that arm's
+    own worktree, under the runs directory). Opens no store.
     """
     started_at = now_utc()
     # Under the harness's private runs directory: hidden from every other sealed
@@ -174,7 +178,7 @@ def execute_repetition(
                 corpus.touch()
             readonly = ((held_out_corpus, corpus),)
         else:
-            corpus = corpus_root(root, spec)
+            corpus = corpus_root(corpus_from or root, spec)
         # The locked evaluator stays as locked while the code under test runs.
         readonly = (*evaluator_mounts(root, manifest), *readonly)
         InvocationConfig(
@@ -212,7 +216,7 @@ def execute_repetition(
                 sandbox=Sandbox(
                     level=manifest.project.sandbox,
                     hidden=hidden,
-                    writable=(workdir,),
+                    writable=(workdir, *reachable),
                     network=manifest.project.network and not spec.held_out,
                     strict=spec.held_out,
                     readonly=readonly,

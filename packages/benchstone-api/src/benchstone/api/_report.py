@@ -33,6 +33,8 @@ def dispatch_report(
         meta_seed=plan.meta_seed,
         seed_set=plan.seed_set,
         runs=tuple(runs),
+        window=plan.window,
+        baseline_sha=plan.baseline_sha,
     )
     if kind != "establish":
         return report

@@ -6,10 +6,13 @@ The verdict types live in ``_verdicts`` (what `bench evaluate` needs, and nothin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchstone.api._row_dicts import baseline_to_dict, reference_to_dict, run_to_dict
 from benchstone.store import BaselineEvent, ReferenceEvent, Run
+
+if TYPE_CHECKING:  # the verdict types import the gates; a dispatch report need not
+    from benchstone.api._verdicts import Decision
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,19 @@ class DispatchReport:
     seed_set: str
     runs: tuple[Run, ...]
     baseline: BaselineEvent | None = None  # set by establish_baseline
+    # Side by side: the window both arms ran in and the baseline arm's commit; ``runs``
+    # then holds both arms' rows in the order they ran.
+    window: str | None = None
+    baseline_sha: str | None = None
+    decision: Decision | None = None  # set by --until-decided
 
     @property
     def ok_runs(self) -> tuple[Run, ...]:
         return tuple(r for r in self.runs if r.status == "ok")
+
+    @property
+    def measurement(self) -> str:
+        return "side_by_side" if self.window is not None else "stored"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,10 +97,14 @@ class DispatchReport:
             "git_dirty": self.git_dirty,
             "meta_seed": self.meta_seed,
             "seed_set": self.seed_set,
+            "measurement": self.measurement,
+            "window": self.window,
+            "baseline_sha": self.baseline_sha,
             "runs": [run_to_dict(r) for r in self.runs],
             "ok": len(self.ok_runs),
             "errors": len(self.runs) - len(self.ok_runs),
             "baseline": baseline_to_dict(self.baseline),
+            "until_decided": self.decision.to_dict() if self.decision is not None else None,
         }
 
 

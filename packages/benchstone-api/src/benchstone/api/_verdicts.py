@@ -38,6 +38,12 @@ class Verdict:
     new_look: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
     metric_source: str | None = None  # what the gate read (performance and quality)
+    # "side_by_side": the baseline is the re-measured arm of these windows; "stored": the
+    # pointer's runs. None for correctness verdicts.
+    measurement: str | None = None
+    windows: tuple[str, ...] = ()
+    # The --until-decided stage that judged these runs (api._windows.SequentialStage).
+    sequential: dict[str, Any] | None = None
 
     @property
     def worse(self) -> bool | None:
@@ -88,6 +94,9 @@ class Verdict:
             "metric_source": self.metric_source,
             "interval_level": self.interval_level,
             "notes": list(self.notes),
+            "measurement": self.measurement,
+            "windows": list(self.windows),
+            "sequential": self.sequential,
             "gate": self.gate.to_dict(),
         }
 
@@ -105,4 +114,41 @@ class PromoteReport:
             "verdict": self.verdict.to_dict(),
             "baseline": baseline_to_dict(self.baseline),
             "forced": self.forced,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How an ``--until-decided`` procedure ended: its last verdict and what it took.
+
+    ``pairs`` pairs ran (``repetitions`` = 2 x pairs) out of at most ``max_pairs``;
+    the verdict is the one of stage ``stage`` of ``stages``.
+    """
+
+    verdict: Verdict
+    pairs: int
+    stage: int
+    stages: int
+    max_pairs: int
+    stage_pairs: tuple[int, ...]
+
+    @property
+    def repetitions(self) -> int:
+        return 2 * self.pairs
+
+    @property
+    def decided(self) -> bool:
+        return self.verdict.kind in ("PROMOTE", "REJECT")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.verdict.kind,
+            "decided": self.decided,
+            "pairs": self.pairs,
+            "repetitions": self.repetitions,
+            "stage": self.stage,
+            "stages": self.stages,
+            "max_pairs": self.max_pairs,
+            "stage_pairs": list(self.stage_pairs),
+            "verdict": self.verdict.to_dict(),
         }

@@ -39,6 +39,7 @@ KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)
 # them. Adding such a command is one line here.
 LAZY_COMMANDS: dict[str, str] = {
     "cancel": "benchstone.cli._cmd_status:cancel",
+    "compare": "benchstone.cli._cmd_compare:compare",
     "corpus": "benchstone.cli._cmd_corpus:corpus",
     "doctor": "benchstone.cli._cmd_doctor:doctor",
     "freeze-reference": "benchstone.cli._cmd_references:freeze_reference",
@@ -141,11 +142,12 @@ def _dispatch_callbacks(as_json: bool) -> dict[str, Callable[..., None]]:
             context.call_on_close(live.stop)
 
     def on_plan(plan) -> None:
-        click.echo(
-            fmt.dispatch_header(len(plan.seeds), plan.git_sha, plan.git_dirty, plan.meta_seed)
-        )
+        count = plan.repetitions
+        click.echo(fmt.dispatch_header(count, plan.git_sha, plan.git_dirty, plan.meta_seed))
+        if plan.window is not None:
+            click.echo(fmt.side_by_side_line(plan.window, plan.baseline_sha, len(plan.seeds)))
         if live is not None:
-            live.start(len(plan.seeds), plan.expected_runtime_seconds)
+            live.start(count, plan.expected_runtime_seconds)
 
     def on_run(run) -> None:
         if live is None:
@@ -202,6 +204,19 @@ executor_option = click.option(
     help="Run in a detached worker and return at once; follow it with `bench status`.",
 )
 @executor_option
+@click.option(
+    "--until-decided",
+    is_flag=True,
+    help="Add pairs stage by stage until PROMOTE or REJECT (a group-sequential gate); "
+    "exits with the verdict's code.",
+)
+@click.option(
+    "--max-repetitions",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Budget of --until-decided in pairs (default: 4 stages of -n / repetitions).",
+)
 @json_option
 @command_errors
 def run(
@@ -213,9 +228,16 @@ def run(
     allow_dirty: bool,
     background: bool,
     executor: str | None,
+    until_decided: bool,
+    max_repetitions: int | None,
     as_json: bool,
 ) -> int:
-    """Run BENCHMARK of PROJECT at the current git SHA; one stored row per repetition."""
+    """Run BENCHMARK of PROJECT at the current git SHA; one stored row per repetition.
+
+    A side-by-side benchmark (measurement = "side_by_side", the default for host timings)
+    with a baseline pointer runs pairs: the pointer's commit, in a temporary worktree with
+    the locked evaluator, next to the checkout.
+    """
     from benchstone import api
 
     report = api.run(
@@ -227,9 +249,21 @@ def run(
         allow_dirty=allow_dirty,
         background=background,
         executor=executor,
+        until_decided=until_decided,
+        max_repetitions=max_repetitions,
         **_dispatch_callbacks(as_json),
     )
     failed = bool(report.runs) and not report.ok_runs
+    decision = report.decision
+    if decision is not None and not failed:
+        if as_json:
+            from benchstone.api._documents import dispatch_document
+
+            emit_json(dispatch_document(report))
+        else:
+            click.echo(fmt.decision_line(decision))
+            echo_lines(fmt.verdict_lines(decision.verdict))
+        return exit_code_for(decision.verdict.kind)
     if as_json:
         from benchstone.api._documents import dispatch_document
 

@@ -1,10 +1,12 @@
 """`bench demo`: the whole gating loop on a throwaway project, with real output.
 
 It builds a git repository with a Python runner (written with benchstone.protocol's helper)
-whose metric is a "runtime" that depends on a constant in the code plus seeded noise, points
-BENCHSTONE_HOME at a temp dir, and runs the real commands in this process: register,
-baseline establish, an improved commit (PROMOTE, then promote), and a regressed commit
-(REJECT). Everything lives in one temp dir that is removed at the end.
+whose metric is a "runtime" that depends on a constant in the code under test (outside the
+locked bench/) plus seeded noise, points BENCHSTONE_HOME at a temp dir, and runs the real
+commands in this process: register, baseline establish, an improved commit measured side
+by side with the baseline commit (PROMOTE, then promote), and a regressed commit measured
+until decided (REJECT, with the repetitions it needed). Everything lives in one temp dir
+that is removed at the end.
 """
 
 from __future__ import annotations
@@ -81,15 +83,17 @@ def run_demo() -> int:
             _bench("register", str(root))
             _bench("baseline", "establish", PROJECT, BENCHMARK)
             _say(f"# isolation of those repetitions: {_isolation()}")
-            _say("\n# an improvement: COST_PER_ITEM 1.00 -> 0.95 (5% faster), committed")
+            _say("\n# an improvement: COST_PER_ITEM 1.00 -> 0.95 (5% faster), committed;")
+            _say("# `bench run` times it side by side with the baseline commit, pair by pair")
             _commit_cost(root, 0.95, "faster inner loop")
             _bench("run", PROJECT, BENCHMARK)
             promote_code = _bench("evaluate", PROJECT, BENCHMARK)
             if promote_code == 0:
                 _bench("promote", PROJECT, BENCHMARK)
-            _say("\n# a regression: COST_PER_ITEM 0.95 -> 1.05 (10% slower), committed")
+            _say("\n# a regression: COST_PER_ITEM 0.95 -> 1.05 (10% slower), committed;")
+            _say("# pairs are added until the gate decides (its alpha spent in stages)")
             _commit_cost(root, 1.05, "a change that made it slower")
-            _bench("run", PROJECT, BENCHMARK)
+            _bench("run", PROJECT, BENCHMARK, "--until-decided", "-n", "3")
             reject_code = _bench("evaluate", PROJECT, BENCHMARK)
             _bench("history", PROJECT, BENCHMARK, "--limit", "6")
         finally:

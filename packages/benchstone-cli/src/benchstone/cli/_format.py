@@ -60,8 +60,28 @@ def task_states(counts) -> str:
     return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "-"
 
 
+def side_by_side_line(window: str, baseline_sha: str | None, pairs: int) -> str:
+    """The line under the header of a side-by-side dispatch: what the window measures."""
+    return (
+        f"  side by side: window {window}, {pairs} pair(s) of baseline "
+        f"{short_sha(baseline_sha)} and candidate, each pair in random order"
+    )
+
+
+def decision_line(decision) -> str:
+    """How an --until-decided run ended and the repetitions it needed."""
+    stages = ", ".join(str(n) for n in decision.stage_pairs)
+    state = "decided" if decision.decided else "undecided"
+    return (
+        f"until decided: {decision.verdict.kind} ({state}) after {decision.pairs} pair(s) = "
+        f"{decision.repetitions} repetitions, stage {decision.stage} of {decision.stages} "
+        f"(stages at {stages} pairs, budget {decision.max_pairs})"
+    )
+
+
 def run_line(run) -> str:
-    """SPEC's per-repetition line; ` (i/n)` at the end says how far the dispatch is."""
+    """SPEC's per-repetition line; ` (i/n)` at the end says how far the dispatch is (the
+    pair, side by side, after the arm and commit it measured)."""
     head = f"  run={run.id} rep={run.repetition} seed={run.seed}"
     if getattr(run, "executor", None) == "slurm":
         head += f" node={run.host}"
@@ -70,6 +90,9 @@ def run_line(run) -> str:
         if run.repetition_total and run.repetition is not None
         else ""
     )
+    if getattr(run, "arm", None) is not None:
+        head += f" arm={run.arm:<9} sha={short_sha(run.git_sha)}"
+        count = f" (pair {run.repetition + 1}/{run.repetition_total})" if count else ""
     if run.status == "ok":
         return f"{head} metric={number(run.metric)} wall={seconds(run.wall_clock)}{count}"
     return f"{head} status=error wall={seconds(run.wall_clock)} message={run.message}{count}"

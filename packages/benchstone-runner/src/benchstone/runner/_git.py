@@ -161,25 +161,28 @@ def git_common_dir(root: Path) -> Path:
 
 
 @contextlib.contextmanager
-def worktree(root: Path, sha: str) -> Iterator[Path]:
+def worktree(root: Path, sha: str, *, parent: Path | None = None) -> Iterator[Path]:
     """A temporary detached checkout of ``sha``; always removed, whatever happens inside.
 
-    Removal runs on normal exit, on an exception and on KeyboardInterrupt: first
+    ``parent`` is where its temporary directory goes (default: the system's temp dir); the
+    side-by-side baseline arm puts it under the hidden runs directory, so the candidate's
+    code cannot reach the baseline's checkout. Removal runs on normal exit, on an exception
+    and on KeyboardInterrupt: first
     ``git worktree remove --force`` (so git forgets it), then ``git worktree prune``, and
     the directory is deleted outright in case git could not.
     """
     full = resolve_sha(root, sha)
-    parent = Path(tempfile.mkdtemp(prefix="benchstone-worktree-"))
-    path = parent / "tree"
+    holder = Path(tempfile.mkdtemp(prefix="benchstone-worktree-", dir=parent))
+    path = holder / "tree"
     try:
         _git(root, ["worktree", "add", "--detach", "--quiet", str(path), full])
     except BaseException:
-        _remove_worktree(root, path, parent)
+        _remove_worktree(root, path, holder)
         raise
     try:
         yield path
     finally:
-        _remove_worktree(root, path, parent)
+        _remove_worktree(root, path, holder)
 
 
 def _remove_worktree(root: Path, path: Path, parent: Path) -> None:

@@ -41,6 +41,10 @@ INSTRUCTIONS_MIN_EFFECT: Final = 0.002
 METRIC_SOURCES: Final = ("reported", "wall_clock", "cpu_time", "peak_rss", "instructions")
 #: Where repetitions run: on this host, or as a Slurm job array (docs/cluster.md).
 EXECUTORS: Final = ("local", "slurm")
+MEASUREMENTS: Final = ("side_by_side", "stored")
+#: Host timings (and memory) drift between sessions, so their baselines are re-measured
+#: side by side by default; ``reported`` counts as one in the performance tier.
+HOST_TIMING_SOURCES: Final = frozenset({"wall_clock", "cpu_time", "peak_rss"})
 #: Hex digest length per algorithm of a ``corpus_hash`` pin.
 HASH_HEX_LENGTHS: Final = MappingProxyType({"sha256": 64, "blake3": 64, "xxh3-128": 32})
 
@@ -61,6 +65,7 @@ _PROJECT_KEYS: Final = (
     "sandbox",
     "network",
     "executor",
+    "setup",
 )
 _SLURM_KEYS: Final = (
     "partition",
@@ -97,6 +102,7 @@ _BENCHMARK_KEYS: Final = (
     "corpus_type",
     "reference_policy",
     "metric_source",
+    "measurement",
     "requires_correctness",
     "output_reference",
     "held_out",
@@ -126,6 +132,7 @@ class ProjectSpec:
     sandbox: str = "auto"  # how each repetition is sealed (docs/security.md)
     network: bool = True  # false: repetitions run without a network
     executor: str = "local"  # where repetitions run unless a benchmark says otherwise
+    setup: str | None = None  # build step run once per checkout before its repetitions
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,7 @@ class BenchmarkSpec:
     # and the repetitions run in the strict sandbox (docs/security.md, held-out corpora).
     held_out: bool = False
     executor: str = "local"  # the benchmark's own key, else the project's
+    measurement: str = "stored"  # "side_by_side": baseline re-measured in the same window
 
     @property
     def gate_threshold(self) -> float:
@@ -539,6 +547,9 @@ def _parse_project(table: _Table) -> ProjectSpec:
         sandbox=table.choice("sandbox", _SANDBOX_LEVELS, "auto"),
         network=table.boolean("network", True),
         executor=table.choice("executor", EXECUTORS, "local"),
+        setup=table.string(
+            "setup", None, right='write the build command as a string, e.g. setup = "make"'
+        ),
     )
 
 
@@ -749,6 +760,7 @@ def _parse_benchmark(
                     data[key],
                     "remove the key",
                 )
+    measurement = _measurement(table, tier=tier, deterministic=deterministic, source=metric_source)
 
     spec = BenchmarkSpec(
         name=name,
@@ -777,11 +789,46 @@ def _parse_benchmark(
         output_reference=output_reference,
         held_out=held_out,
         executor=table.choice("executor", EXECUTORS, executor),
+        measurement=measurement,
     )
     warnings.extend(f"{path}: {label}{text}" for text in _gate_warnings(spec))
     if spec.is_stochastic:
         warnings.extend(f"{path}: {label}{text}" for text in _gate_rules(table, spec))
     return spec
+
+
+def default_measurement(*, tier: str, deterministic: bool, source: str) -> str:
+    """``side_by_side`` for a time or memory measured on this host, else ``stored``.
+
+    Those drift with the machine between sessions (a stored baseline then promotes noise);
+    seeded quality metrics, instruction counts and deterministic values do not.
+    """
+    if tier == "correctness" or deterministic:
+        return "stored"
+    if source in HOST_TIMING_SOURCES or (source == "reported" and tier == "performance"):
+        return "side_by_side"
+    return "stored"
+
+
+def _measurement(table: _Table, *, tier: str, deterministic: bool, source: str) -> str:
+    key = "measurement"
+    default = default_measurement(tier=tier, deterministic=deterministic, source=source)
+    value = table.choice(key, MEASUREMENTS, default)
+    if table.has(key) and tier == "correctness":
+        raise table.error(
+            key,
+            "does not apply to correctness benchmarks (they compare output bytes)",
+            value,
+            "remove the key",
+        )
+    if table.has(key) and deterministic and value == "side_by_side":
+        raise table.error(
+            key,
+            "a deterministic benchmark repeats exactly, so there is nothing to re-measure",
+            value,
+            'remove the key or set measurement = "stored"',
+        )
+    return value
 
 
 def _baseline_seeds(table: _Table, repetitions: int) -> tuple[int, ...]:
