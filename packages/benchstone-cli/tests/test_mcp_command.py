@@ -60,7 +60,8 @@ def test_a_session_over_stdio_lists_runs_polls_evaluates_promotes(bench, home, m
                     if job["state"] in ("done", "failed"):
                         break
                     await anyio.sleep(0.1)
-            assert (job["state"], job["done_runs"]) == ("done", 4), job
+            # Side by side: 4 candidate repetitions paired with 4 of the baseline commit.
+            assert (job["state"], job["done_runs"]) == ("done", 8), job
             seen["evaluate"] = await _document(
                 client, "evaluate", project="agent", benchmark="speed"
             )
