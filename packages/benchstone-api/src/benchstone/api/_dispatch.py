@@ -199,13 +199,14 @@ def execute_plan(
                 on_run=on_run,
                 corpus_from=root,
             )
+            warmups: tuple[Run, ...] = ()
     else:
         build(store, manifest, spec, (Arm(CANDIDATE, root, plan),), project_root=root)
         dispatch = run_dispatch(
             store, manifest, spec, plan, root=root, job_id=job_id, on_run=on_run
         )
-        runs = list(dispatch.runs)
-    return dispatch_report(store, plan, runs, kind=kind, notes=notes)
+        runs, warmups = list(dispatch.runs), dispatch.warmups
+    return dispatch_report(store, plan, runs, kind=kind, notes=notes, warmups=warmups)
 
 
 def _dispatch(
