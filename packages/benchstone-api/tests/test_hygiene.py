@@ -159,21 +159,26 @@ def _as_other_host(run, identity_changes: dict[str, str]) -> NewRun:
     return NewRun(**values)
 
 
+def _repoint(store: Store, changes: dict[str, str], *, first_only: bool = False) -> None:
+    """Point the baseline at copies of its runs (or of its first run, the others kept) as
+    a host with ``changes`` to its identity stored them."""
+    pointer = store.baseline("proj", "plain")
+    runs = store.runs("proj", "plain", ids=pointer.run_ids, newest_first=False)
+    moved = runs[:1] if first_only else runs
+    copies = [store.append_run(_as_other_host(r, changes)) for r in moved]
+    store.set_baseline(
+        "proj",
+        "plain",
+        git_sha=pointer.git_sha,
+        meta_seed=None,
+        run_ids=tuple(r.id for r in [*copies, *runs[len(moved) :]]),
+        action="establish",
+    )
+
+
 def _baseline_from_another_host(home, changes: dict[str, str]) -> None:
-    """Re-point the baseline at copies of its runs stored by a host with ``changes``."""
     with Store.open(home) as store:
-        pointer = store.baseline("proj", "plain")
-        runs = store.runs("proj", "plain", ids=pointer.run_ids, newest_first=False)
-        copies = [store.append_run(_as_other_host(r, changes)) for r in runs]
-        store.set_baseline(
-            "proj",
-            "plain",
-            git_sha=pointer.git_sha,
-            meta_seed=None,
-            run_ids=tuple(r.id for r in copies),
-            action="establish",
-            notes="measured elsewhere",
-        )
+        _repoint(store, changes)
 
 
 def test_runs_of_different_hosts_are_not_compared(make, home):
@@ -196,17 +201,7 @@ def test_a_baseline_spread_over_hosts_is_not_compared(make, home):
     project = make(extra_bench='metric_source = "cpu_time"')
     api.establish_baseline("proj", "plain")
     with Store.open(home) as store:
-        pointer = store.baseline("proj", "plain")
-        first, *rest = store.runs("proj", "plain", ids=pointer.run_ids, newest_first=False)
-        copy = store.append_run(_as_other_host(first, {"cpu_count": "64"}))
-        store.set_baseline(
-            "proj",
-            "plain",
-            git_sha=pointer.git_sha,
-            meta_seed=None,
-            run_ids=(copy.id, *(r.id for r in rest)),
-            action="establish",
-        )
+        _repoint(store, {"cpu_count": "64"}, first_only=True)
     project.commit(level=0.8)
     api.run("proj", "plain")
     verdict = api.evaluate("proj", "plain")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,20 +176,9 @@ def run_dispatch(
     cpus = manifest_affinity(manifest, spec)
     warmups = run_warmups(store, manifest, spec, plan, root=root, job_id=job_id, cpus=cpus)
     runs = []
-    total = len(plan.seeds)
-    for index, seed in enumerate(plan.seeds):
-        run = _run_repetition(
-            store,
-            manifest,
-            spec,
-            plan,
-            root=root,
-            seed=seed,
-            index=index,
-            total=total,
-            job_id=job_id,
-            cpus=cpus,
-        )
+    for run in _repetitions(
+        store, manifest, spec, plan, plan.seeds, root=root, job_id=job_id, cpus=cpus
+    ):
         runs.append(run)
         if on_run is not None:
             on_run(run)
@@ -211,23 +200,42 @@ def run_warmups(
     A warmup uses the plan's seeds in turn, so it exercises what the measured repetitions
     will; its row is marked ``warmup`` and no gate, count or report reads it as a value.
     """
-    total = spec.warmup_repetitions if plan.seeds else 0
+    count = spec.warmup_repetitions if plan.seeds else 0
+    seeds = tuple(plan.seeds[index % len(plan.seeds)] for index in range(count))
     return tuple(
-        _run_repetition(
+        _repetitions(
+            store, manifest, spec, plan, seeds, root=root, job_id=job_id, cpus=cpus, warmup=True
+        )
+    )
+
+
+def _repetitions(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    seeds: tuple[int, ...],
+    *,
+    root: Path,
+    job_id: str | None,
+    cpus: frozenset[int] | None,
+    warmup: bool = False,
+) -> Iterator[Run]:
+    """One repetition per seed, in order, each row appended before the next starts."""
+    for index, seed in enumerate(seeds):
+        yield _run_repetition(
             store,
             manifest,
             spec,
             plan,
             root=root,
-            seed=plan.seeds[index % len(plan.seeds)],
+            seed=seed,
             index=index,
-            total=total,
+            total=len(seeds),
             job_id=job_id,
             cpus=cpus,
-            warmup=True,
+            warmup=warmup,
         )
-        for index in range(total)
-    )
 
 
 def _run_repetition(
