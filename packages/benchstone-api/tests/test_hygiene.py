@@ -7,7 +7,6 @@ another identity (exactly what a store shared by two machines holds).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import textwrap
@@ -150,7 +149,7 @@ def _as_other_host(run, identity_changes: dict[str, str]) -> NewRun:
     from benchstone.runner import identity_digest
 
     identity = dict(run.fingerprint["identity"], **identity_changes)
-    values = {f.name: getattr(run, f.name) for f in dataclasses.fields(NewRun)}
+    values = {name: getattr(run, name) for name in NewRun.FIELDS}
     values.update(
         host_identity=identity_digest(identity),
         fingerprint={"identity": identity, "conditions": run.fingerprint["conditions"]},

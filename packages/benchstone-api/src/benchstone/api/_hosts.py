@@ -13,10 +13,11 @@ fingerprints were recorded carry no identity and are compared as they always wer
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from benchstone.runner import BenchmarkSpec, identity_difference
-from benchstone.store import Run
+if TYPE_CHECKING:
+    from benchstone.runner import BenchmarkSpec
+    from benchstone.store import Run
 
 
 def host_refusal(
@@ -42,6 +43,9 @@ def host_refusal(
         if len(found) > 1:
             hosts = "; ".join(describe(identity) for identity in found.values())
             return f"the {side} runs were measured on {len(found)} different hosts ({hosts}); {fix}"
+    # Only a refusal needs the fingerprint module: the common, same-host path stays lean.
+    from benchstone.runner import identity_difference
+
     (base_identity,) = base.values()
     (cand_identity,) = cand.values()
     difference = identity_difference(base_identity, cand_identity) or "their identity digests"
