@@ -227,3 +227,18 @@ def test_a_reported_quality_score_compares_across_hosts_by_default(make, home):
     project.commit(level=0.8)
     api.run("proj", "plain")
     assert api.evaluate("proj", "plain").kind == "PROMOTE"
+
+
+@pytest.mark.parametrize("key", ["warmup_repetitions = 1", "cpu_affinity = [0]"])
+def test_the_slurm_executor_refuses_what_it_would_not_do(project, home, tmp_path, key):
+    (project.root / "bench" / "runner.py").write_text(RUNNER)
+    (project.root / "bench" / "manifest.toml").write_text(
+        _manifest(extra_bench=f'executor = "slurm"\n{key}')
+        + f'\n[slurm]\nspool = "{tmp_path / "spool"}"\n'
+    )
+    project.commit()
+    api.register(project.root)
+    with pytest.raises(api.ApiError, match=r"key '\w+' applies to the local executor only"):
+        api.run("proj", "plain")
+    with Store.open(home) as store:
+        assert store.runs("proj", "plain") == []

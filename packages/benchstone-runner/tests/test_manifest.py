@@ -145,7 +145,12 @@ def test_spec_example_manifest_loads(tmp_path: Path) -> None:
 
 
 def test_every_key_is_accepted(tmp_path: Path) -> None:
-    text = project(language="julia", tracked_paths=["bench/", "src/core.jl"], setup="make -j2", cpu_affinity=[0]
+    text = project(
+        language="julia",
+        tracked_paths=["bench/", "src/core.jl"],
+        setup="make -j2",
+        cpu_affinity=[0],
+    )
     text += bench(
         name="check",
         entry_point="check_output",
