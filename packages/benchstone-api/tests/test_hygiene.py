@@ -181,7 +181,7 @@ def _baseline_from_another_host(home, changes: dict[str, str]) -> None:
 
 
 def test_runs_of_different_hosts_are_not_compared(make, home):
-    project = make(extra_bench='metric_source = "cpu_time"')
+    project = make(extra_bench='metric_source = "cpu_time"\nmeasurement = "stored"')
     api.establish_baseline("proj", "plain")
     _baseline_from_another_host(home, {"hostname": "elsewhere", "kernel": "6.1.0-test"})
     project.commit(level=0.8)
@@ -197,7 +197,7 @@ def test_runs_of_different_hosts_are_not_compared(make, home):
 
 
 def test_a_baseline_spread_over_hosts_is_not_compared(make, home):
-    project = make(extra_bench='metric_source = "cpu_time"')
+    project = make(extra_bench='metric_source = "cpu_time"\nmeasurement = "stored"')
     api.establish_baseline("proj", "plain")
     with Store.open(home) as store:
         _repoint(store, {"cpu_count": "64"}, first_only=True)
@@ -242,3 +242,20 @@ def test_the_slurm_executor_refuses_what_it_would_not_do(project, home, tmp_path
         api.run("proj", "plain")
     with Store.open(home) as store:
         assert store.runs("proj", "plain") == []
+
+
+def test_each_arm_of_a_window_warms_up_pinned_and_is_never_gated(make, home):
+    project = make(
+        extra_bench='metric_source = "wall_clock"\nwarmup_repetitions = 2\ncpu_affinity = [0]'
+    )
+    api.establish_baseline("proj", "plain")
+    project.commit(level=0.8)
+    report = api.run("proj", "plain")
+    assert report.measurement == "side_by_side"
+    by_arm = {(w.arm, w.window) for w in report.warmups}
+    assert by_arm == {("baseline", report.window), ("candidate", report.window)}
+    assert len(report.warmups) == 4 and all(w.warmup for w in report.warmups)
+    assert all(r.metadata["affinity"] == [0] for r in (*report.warmups, *report.runs))
+    verdict = api.evaluate("proj", "plain")
+    gated = {*verdict.candidate_run_ids, *verdict.baseline_run_ids}
+    assert gated == {r.id for r in report.runs} and len(gated) == 6

@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchstone.api._errors import ApiError
 from benchstone.api._held_out import held_out_digest
@@ -176,9 +177,19 @@ def run_dispatch(
     cpus = manifest_affinity(manifest, spec)
     warmups = run_warmups(store, manifest, spec, plan, root=root, job_id=job_id, cpus=cpus)
     runs = []
-    for run in _repetitions(
-        store, manifest, spec, plan, plan.seeds, root=root, job_id=job_id, cpus=cpus
-    ):
+    for index, seed in enumerate(plan.seeds):
+        run = _run_repetition(
+            store,
+            manifest,
+            spec,
+            plan,
+            root=root,
+            seed=seed,
+            index=index,
+            total=len(plan.seeds),
+            job_id=job_id,
+            cpus=cpus,
+        )
         runs.append(run)
         if on_run is not None:
             on_run(run)
@@ -194,48 +205,33 @@ def run_warmups(
     root: Path,
     job_id: str | None = None,
     cpus: frozenset[int] | None = None,
+    **where: Any,
 ) -> tuple[Run, ...]:
     """The benchmark's ``warmup_repetitions``, each stored as a warmup row.
 
     A warmup uses the plan's seeds in turn, so it exercises what the measured repetitions
     will; its row is marked ``warmup`` and no gate, count or report reads it as a value.
+    ``where`` places it like the repetitions it precedes (a side-by-side arm's ``window``,
+    ``arm``, ``corpus_from`` and ``reachable``).
     """
     count = spec.warmup_repetitions if plan.seeds else 0
-    seeds = tuple(plan.seeds[index % len(plan.seeds)] for index in range(count))
     return tuple(
-        _repetitions(
-            store, manifest, spec, plan, seeds, root=root, job_id=job_id, cpus=cpus, warmup=True
-        )
-    )
-
-
-def _repetitions(
-    store: Store,
-    manifest: Manifest,
-    spec: BenchmarkSpec,
-    plan: DispatchPlan,
-    seeds: tuple[int, ...],
-    *,
-    root: Path,
-    job_id: str | None,
-    cpus: frozenset[int] | None,
-    warmup: bool = False,
-) -> Iterator[Run]:
-    """One repetition per seed, in order, each row appended before the next starts."""
-    for index, seed in enumerate(seeds):
-        yield _run_repetition(
+        _run_repetition(
             store,
             manifest,
             spec,
             plan,
             root=root,
-            seed=seed,
+            seed=plan.seeds[index % len(plan.seeds)],
             index=index,
-            total=len(seeds),
+            total=count,
             job_id=job_id,
             cpus=cpus,
-            warmup=warmup,
+            warmup=True,
+            **where,
         )
+        for index in range(count)
+    )
 
 
 def _run_repetition(

@@ -199,7 +199,7 @@ def execute_plan(
                 on_run=on_run,
                 corpus_from=root,
             )
-            warmups: tuple[Run, ...] = ()
+            warmups = tuple(w for arm in arms.values() for w in arm.warmups)
     else:
         build(store, manifest, spec, (Arm(CANDIDATE, root, plan),), project_root=root)
         dispatch = run_dispatch(
