@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,19 +177,7 @@ def run_dispatch(
     cpus = manifest_affinity(manifest, spec)
     warmups = run_warmups(store, manifest, spec, plan, root=root, job_id=job_id, cpus=cpus)
     runs = []
-    for index, seed in enumerate(plan.seeds):
-        run = _run_repetition(
-            store,
-            manifest,
-            spec,
-            plan,
-            root=root,
-            seed=seed,
-            index=index,
-            total=len(plan.seeds),
-            job_id=job_id,
-            cpus=cpus,
-        )
+    for run in _each(store, manifest, spec, plan, plan.seeds, root=root, job_id=job_id, cpus=cpus):
         runs.append(run)
         if on_run is not None:
             on_run(run)
@@ -215,23 +203,36 @@ def run_warmups(
     ``arm``, ``corpus_from`` and ``reachable``).
     """
     count = spec.warmup_repetitions if plan.seeds else 0
+    seeds = tuple(plan.seeds[index % len(plan.seeds)] for index in range(count))
     return tuple(
-        _run_repetition(
+        _each(
             store,
             manifest,
             spec,
             plan,
+            seeds,
             root=root,
-            seed=plan.seeds[index % len(plan.seeds)],
-            index=index,
-            total=count,
             job_id=job_id,
             cpus=cpus,
             warmup=True,
             **where,
         )
-        for index in range(count)
     )
+
+
+def _each(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    seeds: tuple[int, ...],
+    **options: Any,
+) -> Iterator[Run]:
+    """One repetition per seed, in order, each row appended before the next starts."""
+    for index, seed in enumerate(seeds):
+        yield _run_repetition(
+            store, manifest, spec, plan, seed=seed, index=index, total=len(seeds), **options
+        )
 
 
 def _run_repetition(
