@@ -167,6 +167,7 @@ DISPATCH = {
     "errors",
     "baseline",
     "until_decided",
+    "warmups",
 }
 JOB = {
     "id",

@@ -84,3 +84,28 @@ def test_missing_store_is_refused_and_not_created(tmp_path: Path) -> None:
     with pytest.raises(ReportError):
         build_report(tmp_path / "nothing")
     assert not (tmp_path / "nothing").exists()
+
+
+def test_warmups_are_exported_but_never_plotted_or_trended(home: Path, shas: list[str]) -> None:
+    from benchstone.report._collect import benchmark_data
+    from benchstone.store import NewRun, Store
+
+    before = build_report(home)
+    with Store.open(home) as store:
+        warmup = store.append_run(
+            NewRun(
+                project="Arborist",
+                benchmark="nsga2",
+                git_sha=shas[2],
+                status="ok",
+                metric=1000.0,
+                reported_metric=1000.0,
+                warmup=True,
+            )
+        )
+    assert build_report(home) == before  # the trend's medians did not move
+    with ReadOnlyStore.open(home) as store:
+        data = benchmark_data(store, "Arborist", "nsga2", None)
+    assert warmup.id not in {r.id for r in data.runs} and len(data.runs) == 13
+    rows = list(csv.DictReader(io.StringIO(build_report(home, benchmark="nsga2", fmt="csv"))))
+    assert [r["warmup"] for r in rows if int(r["id"]) == warmup.id] == ["True"]

@@ -145,7 +145,12 @@ def test_spec_example_manifest_loads(tmp_path: Path) -> None:
 
 
 def test_every_key_is_accepted(tmp_path: Path) -> None:
-    text = project(language="julia", tracked_paths=["bench/", "src/core.jl"], setup="make -j2")
+    text = project(
+        language="julia",
+        tracked_paths=["bench/", "src/core.jl"],
+        setup="make -j2",
+        cpu_affinity=[0],
+    )
     text += bench(
         name="check",
         entry_point="check_output",
@@ -180,6 +185,9 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         output_reference="check",
         description="Pareto front quality",
         executor="local",
+        warmup_repetitions=2,
+        cpu_affinity=[1, 0],
+        compare_across_hosts=True,
     )
     manifest = load(tmp_path, text)
     assert manifest.warnings == ()
@@ -214,8 +222,12 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
         "held_out": False,
         "executor": "local",
         "measurement": "stored",
+        "warmup_repetitions": 2,
+        "cpu_affinity": (1, 0),
+        "compare_across_hosts": True,
     }
     assert manifest.project.setup == "make -j2"
+    assert manifest.project.cpu_affinity == (0,)
     assert spec.gate_threshold == 1.96
     assert manifest.benchmark("check").entry_point == "check_output"
 
@@ -621,6 +633,16 @@ BENCHMARK_ERRORS = [
         "key 'requires_correctness': must be an array, got 'golden'",
     ),
     ({"requires_correctness": [1]}, "key 'requires_correctness': must list benchmark names"),
+    # hygiene
+    ({"warmup_repetitions": -1}, "key 'warmup_repetitions': must be an integer >= 0"),
+    ({"warmup_repetitions": True}, "key 'warmup_repetitions': must be an integer >= 0"),
+    ({"cpu_affinity": 0}, "key 'cpu_affinity': must be an array, got 0 (an integer)"),
+    ({"cpu_affinity": []}, "key 'cpu_affinity': is empty, got [] (an array); list at least"),
+    ({"cpu_affinity": [-1]}, "key 'cpu_affinity': each entry must be a CPU number"),
+    ({"cpu_affinity": ["0"]}, "key 'cpu_affinity': each entry must be a CPU number"),
+    ({"cpu_affinity": [True]}, "key 'cpu_affinity': each entry must be a CPU number"),
+    ({"cpu_affinity": [1, 1]}, "key 'cpu_affinity': lists a CPU twice, got 1 (an integer)"),
+    ({"compare_across_hosts": "yes"}, "key 'compare_across_hosts': must be a boolean"),
 ]
 
 
@@ -978,3 +1000,45 @@ def test_measurement_and_setup_errors_name_the_key(tmp_path: Path) -> None:
     assert "does not apply to correctness" in error(tmp_path, text)
     message = error(tmp_path, project(setup="") + bench())
     assert "[project] key 'setup': must be a non-empty string" in message
+
+
+# --- measurement hygiene ------------------------------------------------------------------
+
+
+def test_warmups_do_not_apply_to_correctness(tmp_path: Path) -> None:
+    text = project() + bench(
+        name="golden", tier="correctness", metric_direction=None, warmup_repetitions=1
+    )
+    assert "key 'warmup_repetitions': does not apply to correctness benchmarks" in error(
+        tmp_path, text
+    )
+
+
+def test_project_cpu_affinity_shape_is_checked(tmp_path: Path) -> None:
+    message = error(tmp_path, project(cpu_affinity=[0, "1"]) + bench())
+    assert message.startswith("[project] key 'cpu_affinity': each entry must be a CPU number")
+
+
+def test_cpus_absent_here_still_load(tmp_path: Path) -> None:
+    # Which CPUs exist is the running host's business (runner._affinity), not the loader's.
+    spec = load(tmp_path, project() + bench(cpu_affinity=[4095])).benchmark("speed")
+    assert spec.cpu_affinity == (4095,)
+
+
+@pytest.mark.parametrize(
+    ("keys", "across"),
+    [
+        ({}, False),  # performance: a host measurement
+        ({"tier": "quality"}, True),  # a reported score does not depend on the machine
+        ({"tier": "quality", "metric_source": "wall_clock"}, False),
+        ({"tier": "quality", "metric_source": "instructions"}, False),
+        ({"compare_across_hosts": True}, True),
+        ({"tier": "quality", "compare_across_hosts": False}, False),
+    ],
+)
+def test_compare_across_hosts_defaults_to_the_metric(
+    tmp_path: Path, keys: dict[str, object], across: bool
+) -> None:
+    spec = load(tmp_path, project() + bench(**keys)).benchmark("speed")
+    assert spec.compare_across_hosts is across
+    assert spec.warmup_repetitions == 0 and spec.cpu_affinity is None

@@ -7,6 +7,11 @@ Order of events is what makes the result trustworthy:
    reach: no store path in its arguments, environment or file descriptors;
 4. each row committed as soon as its repetition ends (a killed dispatch keeps the
    repetitions that finished), never holding a database transaction across the subprocess.
+
+``warmup_repetitions`` run first, exactly like measured ones, and are stored with
+``warmup`` set: the first runs of a command pay for cold caches, imports and the page
+cache, and pyperf's lesson is to keep them (a reader can see the warm-up effect) but
+never let a gate read them (``api._values.gateable``).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchstone.api._errors import ApiError
 from benchstone.api._held_out import held_out_digest
@@ -37,6 +43,7 @@ from benchstone.runner import (
     git_diff,
     git_state,
     harness_paths,
+    manifest_affinity,
     require_corpus,
     tracked_digest,
 )
@@ -76,10 +83,12 @@ class DispatchPlan:
 
 @dataclass(frozen=True)
 class Dispatch:
-    """A finished dispatch: its plan and the rows it appended, in repetition order."""
+    """A finished dispatch: its plan, its measured rows in repetition order, and the
+    warmup rows that ran before them."""
 
     plan: DispatchPlan
     runs: tuple[Run, ...]
+    warmups: tuple[Run, ...] = ()
 
     @property
     def ok_runs(self) -> tuple[Run, ...]:
@@ -115,6 +124,7 @@ def plan_dispatch(
                 "--allow-dirty to run anyway (the diff is then recorded with the runs)"
             )
         diff_path = str(_save_diff(store, project, spec.name, state.sha, git_diff(root)))
+    manifest_affinity(manifest, spec)  # a CPU this host lacks is refused before any work
     if (
         spec.output_reference is not None
         and store.reference(project, spec.output_reference) is None
@@ -160,25 +170,69 @@ def run_dispatch(
     job_id: str | None = None,
     on_run: Callable[[Run], None] | None = None,
 ) -> Dispatch:
-    """Run every repetition of ``plan`` and append one row each."""
+    """Run the warmups, then every repetition of ``plan``; append one row each.
+
+    ``on_run`` sees the measured repetitions only (progress counts what the plan promised).
+    """
+    cpus = manifest_affinity(manifest, spec)
+    warmups = run_warmups(store, manifest, spec, plan, root=root, job_id=job_id, cpus=cpus)
     runs = []
-    total = len(plan.seeds)
-    for index, seed in enumerate(plan.seeds):
-        run = _run_repetition(
+    for run in _each(store, manifest, spec, plan, plan.seeds, root=root, job_id=job_id, cpus=cpus):
+        runs.append(run)
+        if on_run is not None:
+            on_run(run)
+    return Dispatch(plan=plan, runs=tuple(runs), warmups=warmups)
+
+
+def run_warmups(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    *,
+    root: Path,
+    job_id: str | None = None,
+    cpus: frozenset[int] | None = None,
+    **where: Any,
+) -> tuple[Run, ...]:
+    """The benchmark's ``warmup_repetitions``, each stored as a warmup row.
+
+    A warmup uses the plan's seeds in turn, so it exercises what the measured repetitions
+    will; its row is marked ``warmup`` and no gate, count or report reads it as a value.
+    ``where`` places it like the repetitions it precedes (a side-by-side arm's ``window``,
+    ``arm``, ``corpus_from`` and ``reachable``).
+    """
+    count = spec.warmup_repetitions if plan.seeds else 0
+    seeds = tuple(plan.seeds[index % len(plan.seeds)] for index in range(count))
+    return tuple(
+        _each(
             store,
             manifest,
             spec,
             plan,
+            seeds,
             root=root,
-            seed=seed,
-            index=index,
-            total=total,
             job_id=job_id,
+            cpus=cpus,
+            warmup=True,
+            **where,
         )
-        runs.append(run)
-        if on_run is not None:
-            on_run(run)
-    return Dispatch(plan=plan, runs=tuple(runs))
+    )
+
+
+def _each(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    seeds: tuple[int, ...],
+    **options: Any,
+) -> Iterator[Run]:
+    """One repetition per seed, in order, each row appended before the next starts."""
+    for index, seed in enumerate(seeds):
+        yield _run_repetition(
+            store, manifest, spec, plan, seed=seed, index=index, total=len(seeds), **options
+        )
 
 
 def _run_repetition(
@@ -196,6 +250,8 @@ def _run_repetition(
     arm: str | None = None,
     corpus_from: Path | None = None,
     reachable: tuple[Path, ...] = (),
+    cpus: frozenset[int] | None = None,
+    warmup: bool = False,
 ) -> Run:
     """The local executor: execute here, then store the artifact and append the row.
 
@@ -222,6 +278,7 @@ def _run_repetition(
             held_out_corpus=held_out,
             corpus_from=corpus_from,
             reachable=reachable,
+            cpus=cpus,
         )
         digest = store.put_artifact(rep.artifact) if rep.artifact is not None else None
         rep = check_output(store, plan.project, spec.output_reference, digest, rep)
@@ -235,6 +292,7 @@ def _run_repetition(
             artifact_digest=digest,
             window=window,
             arm=arm,
+            warmup=warmup,
         )
         return store.append_run(row)
     finally:

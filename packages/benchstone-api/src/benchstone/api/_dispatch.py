@@ -199,13 +199,14 @@ def execute_plan(
                 on_run=on_run,
                 corpus_from=root,
             )
+            warmups = tuple(w for arm in arms.values() for w in arm.warmups)
     else:
         build(store, manifest, spec, (Arm(CANDIDATE, root, plan),), project_root=root)
         dispatch = run_dispatch(
             store, manifest, spec, plan, root=root, job_id=job_id, on_run=on_run
         )
-        runs = list(dispatch.runs)
-    return dispatch_report(store, plan, runs, kind=kind, notes=notes)
+        runs, warmups = list(dispatch.runs), dispatch.warmups
+    return dispatch_report(store, plan, runs, kind=kind, notes=notes, warmups=warmups)
 
 
 def _dispatch(
@@ -261,6 +262,7 @@ def _dispatch(
                 )
             if on_cluster:
                 slurm_settings(manifest, spec)  # refuse before planning, not after
+                _local_only(manifest, spec)
             pointer = store.baseline(context.name, spec.name) if kind == "run" else None
             # The cluster's nodes cannot see a worktree of this host: stored there.
             side_by_side = (
@@ -380,6 +382,22 @@ def _handed_over(plan: DispatchPlan, info: JobInfo) -> BackgroundDispatch:
         baseline_sha=plan.baseline_sha,
         job=info,
     )
+
+
+def _local_only(manifest: Manifest, spec: BenchmarkSpec) -> None:
+    """Refuse hygiene keys the Slurm executor does not carry out, rather than ignore them.
+
+    A node's CPUs are the scheduler's to give (``--exclusive``, ``--cpus-per-task``), and
+    its tasks run measured repetitions only.
+    """
+    pinned = spec.cpu_affinity is not None or manifest.project.cpu_affinity is not None
+    if spec.warmup_repetitions or pinned:
+        key = "warmup_repetitions" if spec.warmup_repetitions else "cpu_affinity"
+        raise ApiError(
+            f"{manifest.path}: benchmark {spec.name!r}: key {key!r} applies to the local "
+            'executor only; remove it for executor = "slurm" (pin with the [slurm] '
+            "table's options instead), or dispatch with --executor local"
+        )
 
 
 @contextlib.contextmanager

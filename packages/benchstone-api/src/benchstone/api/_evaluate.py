@@ -16,6 +16,7 @@ from typing import Any
 from benchstone.api._context import ProjectContext, load_project
 from benchstone.api._errors import ApiError, PromotionRefused
 from benchstone.api._failures import why
+from benchstone.api._hosts import host_refusal
 from benchstone.api._lock import content_digest
 from benchstone.api._values import gateable, gated_value
 from benchstone.api._verdicts import PromoteReport, Verdict
@@ -269,7 +270,9 @@ def _statistical_verdict(
         at_sha = [
             r
             for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
-            if r.git_sha == sha and (pointer is None or r.id not in pointer.run_ids)
+            if r.git_sha == sha
+            and not r.warmup
+            and (pointer is None or r.id not in pointer.run_ids)
         ]
     candidates = [r for r in at_sha if _eligible(r, source, allow_dirty=allow_dirty)]
     candidate_ids = tuple(sorted(r.id for r in candidates))
@@ -338,6 +341,15 @@ def _statistical_verdict(
         changed = f"{changed}; {failed}" if failed else changed
         gate = GateVerdict(kind="NO_BASELINE", reason=changed, policy=spec.gate_policy)
         return Verdict(kind=gate.kind, reason=changed, gate=gate, **common, **pointer_context)
+    hosts = host_refusal(project, spec, baseline_runs, candidates)
+    if hosts is not None:
+        gate = GateVerdict(
+            kind="NEEDS_MORE_DATA",
+            reason=hosts,
+            policy=spec.gate_policy,
+            direction=spec.metric_direction,
+        )
+        return Verdict(kind=gate.kind, reason=hosts, gate=gate, **common, **pointer_context)
     content = _content(context, candidates, sha)
     previous = store.evaluations(
         project, benchmark, baseline_event_id=pointer.id, content_digest=content
@@ -574,6 +586,7 @@ def _correctness_verdict(
         for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
         if r.git_sha == sha
         and r.status == "ok"
+        and not r.warmup
         and r.artifact_digest
         and (allow_dirty or not r.git_dirty)
     ]

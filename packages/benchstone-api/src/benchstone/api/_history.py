@@ -10,7 +10,7 @@ from typing import Any
 
 from benchstone.api._errors import ApiError
 from benchstone.api._row_dicts import baseline_to_dict, run_to_dict
-from benchstone.api._values import gated_value
+from benchstone.api._values import timeline_value
 from benchstone.runner import RunnerError, load_manifest
 from benchstone.store import BaselineEvent, Run, Store, validate_name
 
@@ -78,7 +78,7 @@ def timeline(
         source = _known_benchmark(store, project, benchmark)
         runs = tuple(store.runs(project, benchmark, since=since, git_sha=git_sha, limit=limit))
         pointer = store.baseline(project, benchmark)
-    values = tuple(gated_value(r, source or r.metric_source or "reported") for r in runs)
+    values = tuple(timeline_value(r, source or r.metric_source or "reported") for r in runs)
     return Timeline(project, benchmark, runs, pointer, source, values)
 
 

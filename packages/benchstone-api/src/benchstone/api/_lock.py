@@ -49,6 +49,7 @@ JUDGEMENT_KEYS: Final = frozenset(
         "requires_correctness",
         "reference_policy",
         "description",
+        "compare_across_hosts",
     }
 )
 _SKIPPED_DIRS: Final = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})

@@ -141,6 +141,7 @@ def execute_repetition(
     held_out_corpus: Path | None = None,
     corpus_from: Path | None = None,
     reachable: tuple[Path, ...] = (),
+    cpus: frozenset[int] | None = None,
 ) -> Repetition:
     """Run one repetition in a fresh private run directory and measure it.
 
@@ -150,7 +151,8 @@ def execute_repetition(
     held-out benchmark's corpus, bound read-only into the run dir of a strict sandbox.
     ``corpus_from`` is the checkout whose corpus is read (default ``root``; a side-by-side
     baseline arm reads the project's), ``reachable`` hidden paths mounted back (that arm's
-    own worktree, under the runs directory). Opens no store.
+    own worktree, under the runs directory). ``cpus``
+    (``manifest_affinity``) pins the repetition's whole tree. Opens no store.
     """
     started_at = now_utc()
     # Under the harness's private runs directory: hidden from every other sealed
@@ -223,6 +225,7 @@ def execute_repetition(
                     keep=(root,),
                 ),
                 pass_fds=counts.pass_fds if counts else (),
+                cpu_affinity=cpus,
                 # A held-out run's output could carry the corpus: its logs keep no byte.
                 **({"log_cap_bytes": 0} if spec.held_out else {}),
             )
@@ -282,6 +285,7 @@ def repetition_row(
     bundle_id: str | None = None,
     window: str | None = None,
     arm: str | None = None,
+    warmup: bool = False,
 ) -> NewRun:
     """The row of one repetition of ``plan``, its gated ``metric`` filled in."""
     row = NewRun(
@@ -326,6 +330,7 @@ def repetition_row(
         bundle_id=bundle_id,
         window=window,
         arm=arm,
+        warmup=warmup,
     )
     return _with_gated_metric(row, metric_source)
 

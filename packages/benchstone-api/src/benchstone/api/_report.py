@@ -20,6 +20,7 @@ def dispatch_report(
     *,
     kind: str,
     notes: str | None = None,
+    warmups: Sequence[Run] = (),
 ) -> DispatchReport:
     """The report of a finished dispatch; an establish points the baseline at its ok runs.
 
@@ -35,6 +36,7 @@ def dispatch_report(
         runs=tuple(runs),
         window=plan.window,
         baseline_sha=plan.baseline_sha,
+        warmups=tuple(warmups),
     )
     if kind != "establish":
         return report

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchstone.api._batch import DispatchPlan, _run_repetition
+from benchstone.api._batch import DispatchPlan, _run_repetition, run_warmups
 from benchstone.api._errors import ApiError
 from benchstone.api._lock import content_digest, materialize, require_lock
 from benchstone.api._setup import run_setup
@@ -30,6 +30,7 @@ from benchstone.runner import (
     Manifest,
     RunnerError,
     git_state,
+    manifest_affinity,
     runs_dir,
     tracked_digest,
     worktree,
@@ -66,6 +67,8 @@ class Arm:
     plan: DispatchPlan
     # Hidden harness paths this arm's repetitions must reach: its own worktree.
     reachable: tuple[Path, ...] = ()
+    # Its warmup_repetitions, run once per window before the first pair (api._batch).
+    warmups: tuple[Run, ...] = ()
 
 
 @contextlib.contextmanager
@@ -121,7 +124,23 @@ def window_arms(
         baseline = Arm(BASELINE, path, arm_plan(plan, path, state, manifest), (path,))
         candidate = Arm(CANDIDATE, root, plan)
         build(store, manifest, spec, (candidate, baseline), project_root=root)
-        yield {BASELINE: baseline, CANDIDATE: candidate}
+        arms = {BASELINE: baseline, CANDIDATE: candidate}
+        cpus = manifest_affinity(manifest, spec)
+        for name, arm in arms.items():
+            warmed = run_warmups(
+                store,
+                manifest,
+                spec,
+                arm.plan,
+                root=arm.root,
+                cpus=cpus,
+                window=plan.window,
+                arm=name,
+                corpus_from=root,
+                reachable=arm.reachable,
+            )
+            arms[name] = replace(arm, warmups=warmed)
+        yield arms
 
 
 def build(
@@ -165,6 +184,7 @@ def run_pairs(
     """Run pairs ``pairs`` of ``window`` (indices into ``seeds``), each in its coin's order;
     one row per repetition, committed as it ends. ``repetition_total`` is the planned pairs."""
     runs = []
+    cpus = manifest_affinity(manifest, spec)
     for index in pairs:
         for name in pair_order(window, index):
             arm = arms[name]
@@ -182,6 +202,7 @@ def run_pairs(
                 arm=name,
                 corpus_from=corpus_from,
                 reachable=arm.reachable,
+                cpus=cpus,
             )
             runs.append(run)
             if on_run is not None:

@@ -80,6 +80,7 @@ class DispatchReport:
     window: str | None = None
     baseline_sha: str | None = None
     decision: Decision | None = None  # set by --until-decided
+    warmups: tuple[Run, ...] = ()  # warmup_repetitions, stored before ``runs``, never gated
 
     @property
     def ok_runs(self) -> tuple[Run, ...]:
@@ -105,6 +106,7 @@ class DispatchReport:
             "errors": len(self.runs) - len(self.ok_runs),
             "baseline": baseline_to_dict(self.baseline),
             "until_decided": self.decision.to_dict() if self.decision is not None else None,
+            "warmups": [run_to_dict(r) for r in self.warmups],
         }
 
 

@@ -43,5 +43,14 @@ def gated_value(run: Run, metric_source: str) -> float | None:
 
 
 def gateable(run: Run, metric_source: str) -> bool:
-    """An ok row that holds the measurement the gate reads."""
-    return run.status == "ok" and gated_value(run, metric_source) is not None
+    """An ok, measured (not warmup) row that holds the measurement the gate reads.
+
+    A warmup's number describes a cold start, which is what warming up exists to leave
+    out of the comparison.
+    """
+    return run.status == "ok" and not run.warmup and gated_value(run, metric_source) is not None
+
+
+def timeline_value(run: Run, metric_source: str) -> float | None:
+    """The value a history shows as gated: none for a warmup, which no gate reads."""
+    return None if run.warmup else gated_value(run, metric_source)

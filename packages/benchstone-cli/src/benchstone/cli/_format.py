@@ -271,7 +271,8 @@ def effect_lines(verdict) -> list[str]:
 
 
 def history_lines(timeline, filters: dict[str, str] | None = None) -> list[str]:
-    """The textual timeline; `*` marks the runs the active baseline pointer names.
+    """The textual timeline; `*` marks the runs the active baseline pointer names, `w`
+    the warmup repetitions (their metric column says so: no gate reads them).
 
     The metric column is the value each run gates on now (``timeline.values``); with no
     run to show, one line says whether the filters matched nothing or nothing ran yet.
@@ -290,14 +291,19 @@ def history_lines(timeline, filters: dict[str, str] | None = None) -> list[str]:
     )
     lines = [header]
     for run, gated in zip(timeline.runs, timeline.values, strict=True):
-        mark = "*" if run.id in active else " "
+        mark = "*" if run.id in active else "w" if run.warmup else " "
         started = run.started_at[:19].replace("T", " ")
-        value = number(gated) if run.status == "ok" else (run.message or "")[:40]
+        if run.status != "ok":
+            value = (run.message or "")[:40]
+        else:
+            value = "warmup" if run.warmup else number(gated)
         lines.append(
             f"{mark} {run.id:>6}  {started:<19}  {short_sha(run.git_sha):<10}  "
             f"{'yes' if run.git_dirty else 'no':<5}  {run.seed:>11}  {run.repetition:>3}  "
             f"{run.status:<6}  {value:>12}  {seconds(run.wall_clock):>8}"
         )
+    if any(run.warmup for run in timeline.runs):
+        lines.append("w warmup repetition: stored, never gated")
     if baseline is not None:
         lines.append(
             f"* active baseline: {short_sha(baseline.git_sha)} ({baseline.action}, "

@@ -52,9 +52,14 @@ def selected(
 def benchmark_data(
     store: ReadOnlyStore, project: str, benchmark: str, limit: int | None
 ) -> BenchmarkData:
-    """The newest ``limit`` runs (all when None) of one benchmark, oldest first."""
+    """The newest ``limit`` runs (all when None) of one benchmark, oldest first.
+
+    Warmup rows are left out here, once, so no chart point, trend or count of a report
+    shows a number the gate never reads (the CSV and JSON exports keep every row, with
+    its ``warmup`` column).
+    """
     try:
-        runs = store.runs(project, benchmark, limit=limit)
+        runs = [run for run in store.runs(project, benchmark, limit=limit) if not run.warmup]
         runs.reverse()
         return BenchmarkData(
             project,

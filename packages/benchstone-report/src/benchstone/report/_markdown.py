@@ -20,7 +20,7 @@ def trend(data: BenchmarkData, points: int) -> str:
     per_commit: dict[str, list[float]] = {}
     for run in data.runs:
         value = run_value(run)
-        if run.status == "ok" and not run.warmup and value is not None:
+        if run.status == "ok" and value is not None:
             per_commit.setdefault(run.git_sha, []).append(value)
     commits = [sha for sha in commit_order(data.runs) if sha in per_commit][-points:]
     return sparkline([median(per_commit[sha]) for sha in commits])

@@ -54,6 +54,7 @@ _LOCATIONS: dict[str, str] = {
     "job_by_name": "benchstone.runner._slurm",
     "list_bundles": "benchstone.runner._bundle",
     "load_manifest": "benchstone.runner._manifest",
+    "manifest_affinity": "benchstone.runner._affinity",
     "new_nonce": "benchstone.runner._bundle",
     "pin_to": "benchstone.runner._affinity",
     "pinned_target": "benchstone.runner._corpus",
@@ -73,7 +74,12 @@ _LOCATIONS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from benchstone.runner._affinity import available_cpus, pin_to, validate_affinity
+    from benchstone.runner._affinity import (
+        available_cpus,
+        manifest_affinity,
+        pin_to,
+        validate_affinity,
+    )
     from benchstone.runner._artifact import MAX_ARTIFACT_BYTES, take_artifact
     from benchstone.runner._bundle import (
         Bundle,
@@ -171,6 +177,7 @@ __all__ = [
     "job_by_name",
     "list_bundles",
     "load_manifest",
+    "manifest_affinity",
     "new_nonce",
     "pin_to",
     "pinned_target",

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from benchstone.runner._errors import RunnerError
+
+if TYPE_CHECKING:  # execute imports this module; it needs no manifest parser
+    from benchstone.runner._manifest import BenchmarkSpec, Manifest
 
 
 def available_cpus() -> frozenset[int]:
@@ -38,6 +42,23 @@ def validate_affinity(cpus: Iterable[object], *, key: str = "cpu_affinity") -> f
             f"allowed CPUs: {format_cpus(allowed)}"
         )
     return chosen
+
+
+def manifest_affinity(manifest: Manifest, spec: BenchmarkSpec) -> frozenset[int] | None:
+    """The CPUs ``spec``'s repetitions are pinned to on this host, or None (not pinned).
+
+    The benchmark's ``cpu_affinity`` wins over the ``[project]`` one. The manifest loader
+    checked only the shape, since the same manifest is read on hosts with other CPUs;
+    here, where the repetitions will run, a CPU this process may not use is an error
+    naming the manifest and the key that asked for it.
+    """
+    if spec.cpu_affinity is not None:
+        where, cpus = f"benchmark {spec.name!r}: key 'cpu_affinity'", spec.cpu_affinity
+    elif manifest.project.cpu_affinity is not None:
+        where, cpus = "[project] key 'cpu_affinity'", manifest.project.cpu_affinity
+    else:
+        return None
+    return validate_affinity(cpus, key=f"{manifest.path}: {where} = {list(cpus)}")
 
 
 def pin_to(cpus: frozenset[int]) -> Callable[[], None]:

@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 
 from benchstone.runner import _seccomp
+from benchstone.runner._affinity import pin_to
 from benchstone.runner._errors import RunnerError
 from benchstone.runner._exec_logs import CappedLog
 from benchstone.runner._exec_watch import Watcher
@@ -113,12 +114,15 @@ def execute(
     on_start: Callable[[int], None] | None = None,
     sandbox: Sandbox | None = None,
     pass_fds: tuple[int, ...] = (),
+    cpu_affinity: frozenset[int] | None = None,
 ) -> Execution:
     """Run ``command`` with ``/bin/sh -c`` in its own session and measure the process tree.
 
     With a ``sandbox`` (see runner/_sandbox.py) the shell runs sealed in namespaces and
     the call returns only when the last process of its tree has exited; without one it
-    runs as the harness's child, unsealed (``isolation="none"``).
+    runs as the harness's child, unsealed (``isolation="none"``). With ``cpu_affinity``
+    (validated by ``validate_affinity``) the child is pinned to those CPUs before exec,
+    so the sandbox and everything the command starts inherit the pinning.
 
     stdout and stderr are pipes the harness drains into ``stdout_log`` / ``stderr_log``
     (0o600, capped at ``log_cap_bytes``). ``pass_fds`` stay open in the command (valgrind's
@@ -149,7 +153,7 @@ def execute(
         with subreaper():
             execution = _run(
                 argv,
-                preexec=seal.preexec(),
+                preexec=_chain(pin_to(cpu_affinity) if cpu_affinity else None, seal.preexec()),
                 wait_for_all=isolation == ISOLATION_LANDLOCK,
                 cwd=Path(cwd),
                 env=env,
@@ -162,6 +166,26 @@ def execute(
     out_log.check()
     err_log.check()
     return dataclasses.replace(execution, isolation=isolation)
+
+
+def _chain(*steps: Callable[[], None] | None) -> Callable[[], None] | None:
+    """One ``preexec_fn`` running ``steps`` in order (None entries skipped), or None.
+
+    Why a chain: pinning and sealing are independent choices of the manifest, and
+    ``subprocess`` takes a single ``preexec_fn``. Pinning runs first, while the child is
+    still unconfined.
+    """
+    chosen = tuple(step for step in steps if step is not None)
+    if not chosen:
+        return None
+    if len(chosen) == 1:
+        return chosen[0]
+
+    def _all() -> None:
+        for step in chosen:
+            step()
+
+    return _all
 
 
 def _run(

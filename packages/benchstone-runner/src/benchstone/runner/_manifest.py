@@ -66,6 +66,7 @@ _PROJECT_KEYS: Final = (
     "network",
     "executor",
     "setup",
+    "cpu_affinity",
 )
 _SLURM_KEYS: Final = (
     "partition",
@@ -108,6 +109,9 @@ _BENCHMARK_KEYS: Final = (
     "held_out",
     "description",
     "executor",
+    "warmup_repetitions",
+    "cpu_affinity",
+    "compare_across_hosts",
 )
 _TOP_KEYS: Final = ("project", "benchmarks", "slurm")
 _PLACEHOLDERS: Final = ("entry_point", "config_path", "output_path")
@@ -133,6 +137,8 @@ class ProjectSpec:
     network: bool = True  # false: repetitions run without a network
     executor: str = "local"  # where repetitions run unless a benchmark says otherwise
     setup: str | None = None  # build step run once per checkout before its repetitions
+    # CPU numbers every repetition's process tree is pinned to (None: not pinned).
+    cpu_affinity: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,12 @@ class BenchmarkSpec:
     held_out: bool = False
     executor: str = "local"  # the benchmark's own key, else the project's
     measurement: str = "stored"  # "side_by_side": baseline re-measured in the same window
+    # Repetitions run (and stored, marked warmup) before the measured ones, never gated.
+    warmup_repetitions: int = 0
+    # This benchmark's own CPU pinning; None falls back to [project] cpu_affinity.
+    cpu_affinity: tuple[int, ...] | None = None
+    # Whether the gate may compare rows measured on hosts whose identities differ.
+    compare_across_hosts: bool = False
 
     @property
     def gate_threshold(self) -> float:
@@ -550,6 +562,7 @@ def _parse_project(table: _Table) -> ProjectSpec:
         setup=table.string(
             "setup", None, right='write the build command as a string, e.g. setup = "make"'
         ),
+        cpu_affinity=_cpu_affinity(table),
     )
 
 
@@ -761,6 +774,18 @@ def _parse_benchmark(
                     "remove the key",
                 )
     measurement = _measurement(table, tier=tier, deterministic=deterministic, source=metric_source)
+    warmups = table.integer("warmup_repetitions", 0, minimum=0, maximum=MAX_REPETITIONS)
+    if correctness and table.has("warmup_repetitions"):
+        raise table.error(
+            "warmup_repetitions",
+            "does not apply to correctness benchmarks (their output bytes need no warming up)",
+            warmups,
+            "remove the key",
+        )
+    # Timings and counts of this host differ on another one; a quality tier's reported
+    # score (a seeded model's accuracy, say) does not, so only that defaults to comparable.
+    host_measured = tier == "performance" or metric_source != "reported"
+    across_hosts = table.boolean("compare_across_hosts", not host_measured)
 
     spec = BenchmarkSpec(
         name=name,
@@ -790,6 +815,9 @@ def _parse_benchmark(
         held_out=held_out,
         executor=table.choice("executor", EXECUTORS, executor),
         measurement=measurement,
+        warmup_repetitions=warmups,
+        cpu_affinity=_cpu_affinity(table),
+        compare_across_hosts=across_hosts,
     )
     warnings.extend(f"{path}: {label}{text}" for text in _gate_warnings(spec))
     if spec.is_stochastic:
@@ -886,6 +914,27 @@ def _corpus_hash(table: _Table) -> str | None:
             "copy the pin printed by `bench corpus hash`",
         )
     return value
+
+
+def _cpu_affinity(table: _Table) -> tuple[int, ...] | None:
+    """The CPU numbers as written, checked for shape only: which CPUs exist is a property
+    of the host a repetition runs on, checked there (``validate_affinity``), not here."""
+    key = "cpu_affinity"
+    items = table.array(key)
+    if items is None:
+        return None
+    if not items:
+        raise table.error(key, "is empty", items, "list at least one CPU number, e.g. [0]")
+    cpus: list[int] = []
+    for cpu in items:
+        if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu < 0:
+            raise table.error(
+                key, "each entry must be a CPU number (an integer >= 0)", cpu, "write e.g. [0, 1]"
+            )
+        if cpu in cpus:
+            raise table.error(key, "lists a CPU twice", cpu, "list each CPU once")
+        cpus.append(cpu)
+    return tuple(cpus)
 
 
 def _requires_correctness(table: _Table, correctness: bool) -> tuple[str, ...]:
