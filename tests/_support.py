@@ -1,7 +1,9 @@
-"""Helpers for the end-to-end tests: real git projects, a real `bench`, a private store.
+"""The one place test helpers live: real git projects, a real `bench`, a private store.
 
-Everything here drives the *installed* harness through its console script, the way an agent
-loop or a CI step would, so these tests see exactly what a user sees.
+The end-to-end tests here drive the *installed* harness through its console script, the
+way an agent loop or a CI step would. Every package's tests import this module too (their
+conftest puts this folder on ``sys.path``), so it imports no benchstone package at import
+time: each nox session installs only its own package, and these helpers must work in any.
 """
 
 from __future__ import annotations
@@ -46,10 +48,29 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def commit_all(root: Path, message: str) -> str:
+def commit_all(root: Path, message: str, *, allow_empty: bool = False) -> str:
+    """Stage everything, commit, return the new HEAD's SHA."""
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
+    git(root, "commit", "-q", *(["--allow-empty"] if allow_empty else []), "-m", message)
     return git(root, "rev-parse", "HEAD")
+
+
+def init_repo(root: Path, message: str = "initial") -> str:
+    """``git init`` (branch main) at ``root`` and commit what is there; the SHA."""
+    git(root, "init", "-q", "-b", "main")
+    return commit_all(root, message, allow_empty=True)
+
+
+def write_tree(root: Path, files: dict[str, str] | dict[str, bytes]) -> Path:
+    """Write ``{relative path: text or bytes}`` under ``root``, making folders; ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
 
 
 PROTOCOL_ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
