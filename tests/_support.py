@@ -15,6 +15,8 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 GIT_IDENTITY = [
     "-c",
     "user.name=benchstone tests",
@@ -34,6 +36,16 @@ class Result:
     @property
     def lines(self) -> list[str]:
         return self.out.splitlines()
+
+
+@pytest.fixture
+def in_process_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private store for tests that call the harness in this process (the api and cli
+    packages' tests): ``BENCHSTONE_HOME`` points at it for the test's duration. A conftest
+    takes it as its ``home`` fixture: ``home = in_process_home``."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("BENCHSTONE_HOME", str(path))
+    return path
 
 
 def bench_command() -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 # trees of files); it imports no benchstone package, so this isolated session can use it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 
-from _support import commit_all, git, init_repo
+from _support import commit_all, git, in_process_home, init_repo
 
 ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
 RUNNER = textwrap.dedent(
@@ -45,11 +45,7 @@ class Project:
         return commit_all(self.root, "change", allow_empty=True)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "home"
-    monkeypatch.setenv("BENCHSTONE_HOME", str(path))
-    return path
+home = in_process_home  # the shared fixture: a private BENCHSTONE_HOME per test
 
 
 @pytest.fixture

@@ -15,14 +15,9 @@ import pytest
 SUPPORT = Path(__file__).resolve().parents[3] / "tests"
 sys.path.insert(0, str(SUPPORT))
 
-from _support import create_python_project  # noqa: E402
+from _support import create_python_project, in_process_home  # noqa: E402
 
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "home"
-    monkeypatch.setenv("BENCHSTONE_HOME", str(path))
-    return path
+home = in_process_home  # the shared fixture: a private BENCHSTONE_HOME per test
 
 
 @pytest.fixture
