@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Protocol
 
-from benchstone.hasher import HasherError, parse_digest
 from benchstone.runner._errors import ManifestError
 
 MISSING: Final = object()
@@ -294,6 +293,10 @@ class Digest:
     doc: str = '`"ALGO:HEX"`'
 
     def parse(self, table: Table, key: str, value: object) -> str:
+        # Imported here, for manifests that pin a corpus: `bench history` reads manifests
+        # and would otherwise load the whole hasher (its C extension included) for nothing.
+        from benchstone.hasher import HasherError, parse_digest
+
         try:
             algo, digits = parse_digest(value)
         except HasherError as exc:
@@ -381,12 +384,18 @@ def keys_of(spec_class: type) -> tuple[tuple[str, Key], ...]:
     return tuple((f.name, f.metadata[_KEY]) for f in dataclasses.fields(spec_class))
 
 
-def parse_table(spec_class: type, table: Table) -> dict[str, Any]:
+def parse_table(
+    spec_class: type, table: Table, given: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Every key of ``spec_class`` read from ``table``: unknown keys first, then in order,
-    each value checked by its kind, defaulted, then held to its rule."""
+    each value checked by its kind, defaulted, then held to its rule.
+
+    ``given`` is context the defaults and rules may read beside the keys parsed so far
+    (a benchmark's defaults can come from its ``[project]``); it is not part of the result.
+    """
     rows = keys_of(spec_class)
     table.reject_unknown(tuple(name for name, _ in rows))
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(given or {})
     for name, row in rows:
         if table.has(name):
             value = row.kind.parse(table, name, table.data[name])
@@ -399,4 +408,4 @@ def parse_table(spec_class: type, table: Table) -> dict[str, Any]:
         if row.check is not None:
             value = row.check(table, name, values, value)
         values[name] = value
-    return values
+    return {name: values[name] for name, _ in rows}
