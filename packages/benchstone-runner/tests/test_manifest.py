@@ -355,6 +355,12 @@ def test_name_errors_quote_the_stores_rule(tmp_path: Path) -> None:
     assert error(tmp_path, project(name="a b") + bench()).endswith(f"; use {NAME_RULE}")
 
 
+def test_evaluator_paths_default_to_bench_and_may_list_more(tmp_path: Path) -> None:
+    assert load(tmp_path, project() + bench()).project.evaluator_paths == ("bench/",)
+    text = project(evaluator_paths=["bench/", "eval/score.py"]) + bench()
+    assert load(tmp_path, text).project.evaluator_paths == ("bench/", "eval/score.py")
+
+
 def test_tracked_paths_may_be_empty(tmp_path: Path) -> None:
     assert load(tmp_path, project(tracked_paths=[]) + bench()).project.tracked_paths == ()
 
@@ -511,6 +517,11 @@ PROJECT_ERRORS = [
     ({"tracked_paths": ["/etc"]}, "[project] key 'tracked_paths': must be relative"),
     ({"tracked_paths": ["../other"]}, "[project] key 'tracked_paths': escapes the project root"),
     ({"tracked_paths": [1]}, "[project] key 'tracked_paths': must be a string path, got 1"),
+    (
+        {"evaluator_paths": []},
+        "[project] key 'evaluator_paths': is empty, got [] (an array); list the evaluator's",
+    ),
+    ({"evaluator_paths": ["../x"]}, "[project] key 'evaluator_paths': escapes the project root"),
 ]
 
 
@@ -1050,3 +1061,23 @@ def test_compare_across_hosts_defaults_to_the_metric(
     spec = load(tmp_path, project() + bench(**keys)).benchmark("speed")
     assert spec.compare_across_hosts is across
     assert spec.warmup_repetitions == 0 and spec.cpu_affinity is None
+
+
+def test_judgement_keys_are_marked_on_the_schema() -> None:
+    # What a lock may change and still apply to stored runs (api/_lock.py): the keys that
+    # decide how numbers are judged, not how they are measured.
+    from benchstone.runner import JUDGEMENT_KEYS
+
+    assert {
+        "metric_direction",
+        "gate_policy",
+        "promotion_sigma",
+        "promotion_z",
+        "min_effect",
+        "metric_source",
+        "measurement",
+        "requires_correctness",
+        "reference_policy",
+        "description",
+        "compare_across_hosts",
+    } == JUDGEMENT_KEYS

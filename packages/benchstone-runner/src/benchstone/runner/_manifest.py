@@ -229,6 +229,15 @@ def _not_for_correctness(why: str = "") -> Callable[[Table, str, Mapping[str, An
     return rule
 
 
+def _not_empty(right: str) -> Callable[[Table, str, Mapping[str, Any], Any], Any]:
+    def rule(table: Table, key: str, values: Mapping[str, Any], value: Any) -> Any:
+        if table.has(key) and not value:
+            raise table.error(key, "is empty", list(value), right)
+        return value
+
+    return rule
+
+
 def _correctness_only(table: Table, key: str, values: Mapping[str, Any], value: Any) -> Any:
     if table.has(key) and not _correctness(values):
         raise table.error(
@@ -295,6 +304,13 @@ class ProjectSpec:
         ("bench/",),
         "Paths, relative to the project root and inside it, whose content is hashed at run time.",
     )
+    evaluator_paths: tuple[str, ...] = key(
+        RelativePaths(),
+        ("bench/",),
+        "The evaluator: files (or folders, walked recursively) locked at `bench register` "
+        "together with `bench/manifest.toml`.",
+        check=_not_empty('list the evaluator\'s files or folders, e.g. ["bench/"]'),
+    )
     sandbox: str = key(Choice(SANDBOX_LEVELS), "auto", "How each repetition is sealed.")
     network: bool = key(Boolean(), True, "Whether repetitions may use the network.")
 
@@ -332,6 +348,7 @@ class BenchmarkSpec:
         "Which way is better.",
         check=_direction_rule,
         default_doc="required for performance and quality",
+        judgement=True,
     )
     expected_runtime_seconds: float | None = key(
         Number(0, inclusive=False),
@@ -366,14 +383,19 @@ class BenchmarkSpec:
         "sigma",
         "`sigma`: Welch's t as an equivalent z; `mann_whitney`: exact rank test, for "
         "heavy-tailed metrics.",
+        judgement=True,
     )
     promotion_sigma: float = key(
         Number(0, inclusive=False),
         2.0,
         "The z threshold of the `sigma` gate (and of `mann_whitney` when `promotion_z` is unset).",
+        judgement=True,
     )
     promotion_z: float | None = key(
-        Number(0, inclusive=False), None, "The z threshold of the `mann_whitney` gate."
+        Number(0, inclusive=False),
+        None,
+        "The z threshold of the `mann_whitney` gate.",
+        judgement=True,
     )
     metric_source: str = key(
         Choice(METRIC_SOURCES),
@@ -381,6 +403,7 @@ class BenchmarkSpec:
         "Which number the gate reads: the runner's reported `metric`, or one the harness "
         "measures itself (which the project cannot forge).",
         check=_not_for_correctness(" (they gate on output bytes)"),
+        judgement=True,
     )
     min_effect: float = key(
         Number(0, inclusive=True),
@@ -389,6 +412,7 @@ class BenchmarkSpec:
             f'`0.0`; `{INSTRUCTIONS_MIN_EFFECT}` with `metric_source = "instructions"`',
         ),
         "Smallest relative improvement worth promoting (0.01 = 1%).",
+        judgement=True,
     )
     corpus_path: str | None = key(
         RelativePath(),
@@ -417,6 +441,7 @@ class BenchmarkSpec:
         ),
         "How a correctness artifact is compared with the reference.",
         check=_correctness_only,
+        judgement=True,
     )
     requires_correctness: tuple[str, ...] = key(
         Names(),
@@ -424,8 +449,9 @@ class BenchmarkSpec:
         "Correctness benchmarks of this same manifest that this benchmark depends on: its "
         "numbers mean something only while they PASS.",
         check=_not_for_correctness(),
+        judgement=True,
     )
-    description: str | None = key(Text(), None, "Free text.")
+    description: str | None = key(Text(), None, "Free text.", judgement=True)
 
     @property
     def gate_threshold(self) -> float:
@@ -444,6 +470,11 @@ class BenchmarkSpec:
 #: The schema as rows of (key, Key) per table: what the docs test reads.
 PROJECT_KEYS: Final = keys_of(ProjectSpec)
 BENCHMARK_KEYS: Final = keys_of(BenchmarkSpec)
+#: Keys that decide how numbers are judged rather than how they are measured (a lock
+#: changing only these still applies to stored runs); marked on each key above.
+JUDGEMENT_KEYS: Final = frozenset(
+    name for name, row in PROJECT_KEYS + BENCHMARK_KEYS if row.judgement
+)
 
 
 @dataclass(frozen=True)

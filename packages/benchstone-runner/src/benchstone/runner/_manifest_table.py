@@ -336,6 +336,9 @@ class Key:
     doc: str
     check: Check | None = None
     default_doc: str | None = None
+    #: The key decides how numbers are judged, not how they are measured: a lock that
+    #: changes only such keys still applies to the stored runs (api/_lock.py).
+    judgement: bool = False
 
     @property
     def default_text(self) -> str:
@@ -371,9 +374,10 @@ def key(
     *,
     check: Check | None = None,
     default_doc: str | None = None,
+    judgement: bool = False,
 ) -> Any:
     """One row of the schema, as a dataclass field: its name is the TOML key."""
-    spec = Key(kind, default, doc, check, default_doc)
+    spec = Key(kind, default, doc, check, default_doc, judgement)
     if isinstance(default, Required | Derived):
         return dataclasses.field(metadata={_KEY: spec})
     return dataclasses.field(default=default, metadata={_KEY: spec})
