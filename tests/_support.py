@@ -169,18 +169,14 @@ def create_python_project(
     files: dict[str, str] | None = None,
 ) -> Path:
     """A committed git repo under ``parent`` whose runner uses benchstone.protocol; LEVEL
-    sets the metric's centre. Shared by tests/ and packages/benchstone-cli/tests."""
+    sets the metric's centre."""
     root = parent / name
     (root / "bench").mkdir(parents=True)
     (root / "bench" / "manifest.toml").write_text(manifest or python_manifest(name))
     (root / "bench" / "runner.py").write_text(PYTHON_RUNNER)
     write_level(root, level, noise)
-    for rel, content in (files or {}).items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    git(root, "init", "-q", "-b", "main")
-    commit_all(root, "initial")
+    write_tree(root, files or {})
+    init_repo(root)
     return root
 
 

@@ -1066,9 +1066,9 @@ def test_compare_across_hosts_defaults_to_the_metric(
 def test_judgement_keys_are_marked_on_the_schema() -> None:
     # What a lock may change and still apply to stored runs (api/_lock.py): the keys that
     # decide how numbers are judged, not how they are measured.
-    from benchstone.runner import JUDGEMENT_KEYS
+    from benchstone.runner import JUDGEMENT_KEYS as judging
 
-    assert {
+    assert judging == {
         "metric_direction",
         "gate_policy",
         "promotion_sigma",
@@ -1080,4 +1080,4 @@ def test_judgement_keys_are_marked_on_the_schema() -> None:
         "reference_policy",
         "description",
         "compare_across_hosts",
-    } == JUDGEMENT_KEYS
+    }
