@@ -41,14 +41,16 @@ class Invocation:
 
 @pytest.fixture
 def bench(home: Path) -> Callable[..., Invocation]:
-    """`bench ARGS...` in this process with click's CliRunner (no subprocess start-up)."""
+    """`bench ARGS...` in this process: ``main()`` itself (so usage errors, Ctrl-C and exit
+    codes take the console script's path) inside click's CliRunner isolation, which
+    captures stdout and stderr. No subprocess start-up per call."""
     from click.testing import CliRunner
 
-    from benchstone.cli._app import cli
+    from benchstone.cli._app import main
 
     def invoke(*args: str) -> Invocation:
-        result = CliRunner().invoke(cli, list(args), standalone_mode=False, catch_exceptions=False)
-        value = result.return_value
-        return Invocation(value if isinstance(value, int) else 0, result.stdout, result.stderr)
+        with CliRunner().isolation() as (stdout, stderr, _):
+            code = main(list(args))
+        return Invocation(code, stdout.getvalue().decode(), stderr.getvalue().decode())
 
     return invoke

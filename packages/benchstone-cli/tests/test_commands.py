@@ -1,7 +1,7 @@
-"""The main commands' output, text and --json, in-process (click's CliRunner) on a real git
-project with real repetitions: the shapes docs/cli.md promises, without a subprocess per
-`bench` call. The end-to-end tests/ keep what needs a real process (signals, background
-jobs, concurrency)."""
+"""The main commands' output, text and --json, in-process (``main()`` under click's
+CliRunner isolation) on a real git project with real repetitions: the shapes docs/cli.md
+promises, without a subprocess per `bench` call. The end-to-end tests/ keep what needs a
+real process (signals, background jobs, concurrency, the installed console script)."""
 
 from __future__ import annotations
 
@@ -134,6 +134,8 @@ def test_evaluate_before_any_baseline_and_expect(bench, demo):
         (("history", "demo", "speed", "--limit", "0"), "Error: "),
         (("history", "demo", "speed", "--since", "yesterday"), "Error: "),
         (("list", "--project", "nope"), "Error: project 'nope' is not registered"),
+        (("run", "demo"), "Missing argument 'BENCHMARK'"),
+        (("evaluate", "demo", "speed", "--expect", "MAYBE"), "(see `bench --help`)"),
     ],
 )
 def test_errors_are_one_line_and_exit_10(bench, demo, args, expected):
