@@ -271,6 +271,20 @@ def _corpus_type_rule(table: Table, key: str, values: Mapping[str, Any], value: 
     return value
 
 
+def _held_out_rule(table: Table, key: str, values: Mapping[str, Any], value: bool) -> bool:
+    if value:
+        for other in ("corpus_path", "corpus_hash", "corpus_type"):
+            if table.has(other):
+                raise table.error(
+                    other,
+                    "does not go with held_out = true (a held-out corpus lives in the store, "
+                    "imported by `bench corpus import`, never in the project tree)",
+                    table.data[other],
+                    "remove the key",
+                )
+    return value
+
+
 def _default_timeout(values: Mapping[str, Any]) -> float:
     expected = values["expected_runtime_seconds"]
     return DEFAULT_TIMEOUT_SECONDS if expected is None else TIMEOUT_FACTOR * expected
@@ -451,6 +465,20 @@ class BenchmarkSpec:
         check=_not_for_correctness(),
         judgement=True,
     )
+    output_reference: str | None = key(
+        Text(right="name a correctness benchmark of this manifest"),
+        None,
+        "A correctness benchmark of this manifest whose frozen reference every timed "
+        "repetition's output must match.",
+        check=_not_for_correctness(" (they are checked against their own reference)"),
+    )
+    held_out: bool = key(
+        Boolean(),
+        False,
+        "The corpus is held out: imported into the store with `bench corpus import`, never "
+        "in the project tree.",
+        check=_held_out_rule,
+    )
     description: str | None = key(Text(), None, "Free text.", judgement=True)
 
     @property
@@ -606,12 +634,17 @@ def _parse_benchmark(
 
 
 def _check_requires(path: Path, specs: list[BenchmarkSpec]) -> None:
-    """requires_correctness names must be correctness benchmarks of this same manifest."""
+    """requires_correctness and output_reference name correctness benchmarks of this same
+    manifest (a correctness benchmark is the one kind that has an artifact_path and a
+    frozen reference to compare with)."""
     by_name = {spec.name: spec for spec in specs}
     correctness = [spec.name for spec in specs if spec.tier == "correctness"]
     for spec in specs:
         table = Table(path, f"benchmark {spec.name!r}: ", {})
-        for name in spec.requires_correctness:
+        named = [("requires_correctness", name) for name in spec.requires_correctness]
+        if spec.output_reference is not None:
+            named.append(("output_reference", spec.output_reference))
+        for key_name, name in named:
             target = by_name.get(name)
             if target is None:
                 right = did_you_mean(name, correctness) or (
@@ -619,15 +652,13 @@ def _check_requires(path: Path, specs: list[BenchmarkSpec]) -> None:
                     if correctness
                     else "this manifest declares no correctness benchmark"
                 )
-                raise table.error(
-                    "requires_correctness", "names no benchmark of this manifest", name, right
-                )
+                raise table.error(key_name, "names no benchmark of this manifest", name, right)
             if target.tier != "correctness":
                 raise table.error(
-                    "requires_correctness",
+                    key_name,
                     f"names a {target.tier} benchmark, not a correctness one",
                     name,
-                    "list only correctness benchmarks",
+                    "name a correctness benchmark (it has an artifact_path and a reference)",
                 )
 
 

@@ -107,11 +107,12 @@ class Kind(Protocol):
 
 @dataclasses.dataclass(frozen=True)
 class Text:
+    right: str | None = None  # what to write instead, when the value is not a string
     doc: str = "string"
 
     def parse(self, table: Table, key: str, value: object) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise table.error(key, "must be a non-empty string", value)
+            raise table.error(key, "must be a non-empty string", value, self.right)
         return value
 
 
