@@ -50,7 +50,7 @@ from benchstone.runner._manifest_table import (
     parse_table,
     show,
 )
-from benchstone.runner._sandbox import LEVELS as SANDBOX_LEVELS
+from benchstone.runner._sandbox_levels import LEVELS as SANDBOX_LEVELS
 from benchstone.store import NAME_RULE, StoreError, validate_name
 
 MANIFEST_RELPATH: Final = PurePosixPath("bench/manifest.toml")
