@@ -260,6 +260,7 @@ def test_defaults_of_a_stochastic_benchmark(tmp_path: Path) -> None:
         reference_policy=None,
         metric_source="reported",
         requires_correctness=(),
+        executor="local",
         description=None,
         measurement="side_by_side",  # reported, in the performance tier: a host timing
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchstone.runner._manifest import BENCHMARK_KEYS, PROJECT_KEYS
+from benchstone.runner._manifest import BENCHMARK_KEYS, PROJECT_KEYS, SLURM_KEYS
 from benchstone.runner._manifest_table import Key
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "manifest.md"
@@ -47,6 +47,7 @@ def _rows(heading: str) -> dict[str, tuple[str, str, str]]:
 TABLES = [
     ("## `[project]`", PROJECT_KEYS),
     ("## `[[benchmarks]]`", BENCHMARK_KEYS),
+    ("## `[slurm]`", SLURM_KEYS),
 ]
 
 
@@ -75,5 +76,5 @@ def test_types_defaults_and_doc_lines_match_the_schema(
 
 
 def test_every_key_has_a_one_line_doc() -> None:
-    for name, row in PROJECT_KEYS + BENCHMARK_KEYS:
+    for name, row in PROJECT_KEYS + BENCHMARK_KEYS + SLURM_KEYS:
         assert row.doc and "\n" not in row.doc and row.doc.endswith("."), name

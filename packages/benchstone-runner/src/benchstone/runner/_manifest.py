@@ -65,6 +65,9 @@ CORPUS_TYPES: Final = ("bytes", "spec", "tree")
 REFERENCE_POLICIES: Final = ("byte_equivalence",)
 INSTRUCTIONS_MIN_EFFECT: Final = 0.002
 METRIC_SOURCES: Final = ("reported", "wall_clock", "cpu_time", "peak_rss", "instructions")
+#: Where repetitions run: on this host, or as a Slurm job array (docs/cluster.md).
+EXECUTORS: Final = ("local", "slurm")
+DEFAULT_POLL_SECONDS: Final = 2.0
 
 #: The gate needs at least this many runs a side to say anything but NEEDS_MORE_DATA.
 GATE_FLOOR: Final = 2
@@ -75,11 +78,12 @@ SEED_LIMIT: Final = 2**63
 DEFAULT_TIMEOUT_SECONDS: Final = 3600.0
 TIMEOUT_FACTOR: Final = 10
 
-_TOP_KEYS: Final = ("project", "benchmarks")
+_TOP_KEYS: Final = ("project", "benchmarks", "slurm")
 _PLACEHOLDERS: Final = ("entry_point", "config_path", "output_path")
 #: Only the result file is indispensable: a deterministic runner may ignore its config.
 _REQUIRED_PLACEHOLDERS: Final = ("output_path",)
 
+_SLURM_TIME_RE: Final = re.compile(r"[0-9]+(-[0-9]+)?(:[0-9]+){0,2}")
 # Characters that need no quoting in a POSIX shell (shlex's safe set): the entry point is
 # substituted into a shell command line.
 _ENTRY_RE: Final = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
@@ -184,6 +188,56 @@ class _Invocation:
         return invocation
 
 
+@dataclass(frozen=True)
+class _Directory:
+    """A directory path as written (resolved against the project root by its rule)."""
+
+    doc: str = "string (path)"
+
+    def parse(self, table: Table, key: str, value: object) -> str:
+        if not isinstance(value, str) or not value.strip() or "\0" in value:
+            raise table.error(
+                key, "must be a directory path", value, "name a directory the compute nodes share"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class _SlurmTime:
+    doc: str = "Slurm time (`MM`, `HH:MM:SS`, `D-HH:MM`, ...)"
+
+    def parse(self, table: Table, key: str, value: object) -> str:
+        text = Text().parse(table, key, value)
+        if not _SLURM_TIME_RE.fullmatch(text):
+            raise table.error(
+                key,
+                "is not a Slurm time",
+                text,
+                'write MM, HH:MM:SS or D-HH:MM, e.g. "30" or "2:00:00"',
+            )
+        return text
+
+
+@dataclass(frozen=True)
+class _SbatchOptions:
+    """Options handed to sbatch one argument each, never through a shell."""
+
+    doc: str = "array of strings, each starting with `-`"
+
+    def parse(self, table: Table, key: str, value: object) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise table.error(key, "must be an array", value, "write [ ... ]")
+        for item in value:
+            if not isinstance(item, str) or not item.startswith("-"):
+                raise table.error(
+                    key,
+                    "must list sbatch options",
+                    item,
+                    'write each option as one string, e.g. ["--qos=short", "--constraint=avx2"]',
+                )
+        return tuple(value)
+
+
 # --- rules between keys (each sees the keys parsed before it) --------------------------
 
 
@@ -285,6 +339,14 @@ def _held_out_rule(table: Table, key: str, values: Mapping[str, Any], value: boo
     return value
 
 
+def _spool_rule(table: Table, key: str, values: Mapping[str, Any], value: str) -> Path:
+    """Absolute: the same directory on the submit host and on every compute node."""
+    spool = Path(value).expanduser()
+    if not spool.is_absolute():
+        spool = values["root"] / spool
+    return Path(os.path.normpath(spool))
+
+
 def _default_timeout(values: Mapping[str, Any]) -> float:
     expected = values["expected_runtime_seconds"]
     return DEFAULT_TIMEOUT_SECONDS if expected is None else TIMEOUT_FACTOR * expected
@@ -327,6 +389,11 @@ class ProjectSpec:
     )
     sandbox: str = key(Choice(SANDBOX_LEVELS), "auto", "How each repetition is sealed.")
     network: bool = key(Boolean(), True, "Whether repetitions may use the network.")
+    executor: str = key(
+        Choice(EXECUTORS),
+        "local",
+        "Where repetitions run: on this host, or as one Slurm job array per dispatch.",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -479,6 +546,11 @@ class BenchmarkSpec:
         "in the project tree.",
         check=_held_out_rule,
     )
+    executor: str = key(
+        Choice(EXECUTORS),
+        Derived(lambda v: v["project"].executor, "the project's `executor`"),
+        "Where this benchmark's repetitions run (see `[project]`).",
+    )
     description: str | None = key(Text(), None, "Free text.", judgement=True)
 
     @property
@@ -495,9 +567,60 @@ class BenchmarkSpec:
         return self.tier != "correctness" and not self.deterministic
 
 
+@dataclass(frozen=True, kw_only=True)
+class SlurmSettings:
+    """The ``[slurm]`` table: how repetitions are submitted when the executor is slurm.
+
+    ``spool`` is absolute: it must name the same directory on the submit host and on
+    every compute node (a shared filesystem), so it is resolved once, here.
+    """
+
+    spool: Path = key(
+        _Directory(),
+        Required('set spool = "/shared/path" on the cluster\'s shared filesystem'),
+        "A directory on the filesystem the submit host shares with the compute nodes, at "
+        "the same path on all of them.",
+        check=_spool_rule,
+    )
+    partition: str | None = key(Text(), None, "`--partition`.", default_doc="the cluster's default")
+    account: str | None = key(Text(), None, "`--account`.")
+    time_limit: str | None = key(
+        _SlurmTime(), None, "`--time` per array task.", default_doc="the partition's"
+    )
+    extra_args: tuple[str, ...] = key(_SbatchOptions(), (), "More `sbatch` options.")
+    #: Whole nodes per task; side-by-side windows always get one.
+    exclusive: bool = key(
+        Boolean(),
+        False,
+        "`--exclusive`: each array task gets a whole node, so nothing else runs beside its "
+        "repetitions.",
+    )
+    max_parallel: int | None = key(
+        Integer(1),
+        None,
+        "At most this many array tasks at once (`--array=0-N%K`).",
+        default_doc="no limit",
+    )
+    #: How often a waiting submitter asks Slurm and lists the spool.
+    poll_seconds: float = key(
+        Number(0, inclusive=False),
+        DEFAULT_POLL_SECONDS,
+        "How often a waiting `bench run` asks Slurm for the task states and ingests new bundles.",
+    )
+    #: Consecutive repetitions one array task runs, in order, on one node (fewer, longer
+    #: tasks for short repetitions; with ``exclusive``, a node to themselves).
+    repetitions_per_task: int = key(
+        Integer(1, MAX_REPETITIONS),
+        1,
+        "Consecutive repetitions one array task runs, in order, in one allocation on one "
+        "node (fewer, longer tasks for short repetitions).",
+    )
+
+
 #: The schema as rows of (key, Key) per table: what the docs test reads.
 PROJECT_KEYS: Final = keys_of(ProjectSpec)
 BENCHMARK_KEYS: Final = keys_of(BenchmarkSpec)
+SLURM_KEYS: Final = keys_of(SlurmSettings)
 #: Keys that decide how numbers are judged rather than how they are measured (a lock
 #: changing only these still applies to stored runs); marked on each key above.
 JUDGEMENT_KEYS: Final = frozenset(
@@ -515,6 +638,7 @@ class Manifest:
     project: ProjectSpec
     benchmarks: tuple[BenchmarkSpec, ...]
     warnings: tuple[str, ...]
+    slurm: SlurmSettings | None = None
 
     def benchmark(self, name: str) -> BenchmarkSpec:
         for spec in self.benchmarks:
@@ -543,7 +667,7 @@ def load_manifest(project_root: str | os.PathLike[str]) -> Manifest:
         detail = " ".join(str(exc).split())
         raise ManifestError(f"{path}: invalid TOML: {detail}") from None
     warnings: list[str] = []
-    project, benchmarks = _parse(path, data, warnings)
+    project, benchmarks, slurm = _parse(path, data, warnings)
     return Manifest(
         path=path,
         root=root,
@@ -551,6 +675,7 @@ def load_manifest(project_root: str | os.PathLike[str]) -> Manifest:
         project=project,
         benchmarks=benchmarks,
         warnings=tuple(warnings),
+        slurm=slurm,
     )
 
 
@@ -583,7 +708,7 @@ def _read_manifest_bytes(path: Path) -> bytes:
 
 def _parse(
     path: Path, data: dict[str, Any], warnings: list[str]
-) -> tuple[ProjectSpec, tuple[BenchmarkSpec, ...]]:
+) -> tuple[ProjectSpec, tuple[BenchmarkSpec, ...], SlurmSettings | None]:
     top = Table(path, "", data, warnings)
     top.reject_unknown(_TOP_KEYS)
     project_data = top.require("project", "a manifest needs a [project] table")
@@ -607,7 +732,7 @@ def _parse(
                 entry,
                 "declare each benchmark as a [[benchmarks]] table",
             )
-        spec = _parse_benchmark(path, index, entry, warnings)
+        spec = _parse_benchmark(path, index, entry, warnings, project)
         if any(other.name == spec.name for other in specs):
             raise ManifestError(
                 f"{path}: benchmark {spec.name!r}: key 'name': duplicate, got {show(spec.name)}"
@@ -615,16 +740,31 @@ def _parse(
             )
         specs.append(spec)
     _check_requires(path, specs)
-    return project, tuple(specs)
+    slurm = None
+    if "slurm" in data:
+        slurm_data = data["slurm"]
+        if not isinstance(slurm_data, dict):
+            raise top.error("slurm", "must be a table", slurm_data, "write a [slurm] table")
+        # Every [slurm] value is handed to sbatch as one argument, never to a shell.
+        table = Table(path, "[slurm] ", slurm_data)
+        slurm = SlurmSettings(**parse_table(SlurmSettings, table, {"root": path.parent.parent}))
+    users = [spec.name for spec in specs if spec.executor == "slurm"]
+    if users and slurm is None:
+        raise top.error(
+            "slurm",
+            f'missing, but executor = "slurm" is set for {choices(users)}',
+            right='add a [slurm] table with at least spool = "/shared/path" (docs/cluster.md)',
+        )
+    return project, tuple(specs), slurm
 
 
 def _parse_benchmark(
-    path: Path, index: int, data: dict[str, Any], warnings: list[str]
+    path: Path, index: int, data: dict[str, Any], warnings: list[str], project: ProjectSpec
 ) -> BenchmarkSpec:
     name = data.get("name", MISSING)
     label = f"benchmark {name!r}: " if _is_name(name) else f"benchmarks[{index}]: "
     table = Table(path, label, data, warnings)
-    spec = BenchmarkSpec(**parse_table(BenchmarkSpec, table))
+    spec = BenchmarkSpec(**parse_table(BenchmarkSpec, table, {"project": project}))
     for text in _gate_warnings(spec):
         table.warn(text)
     if spec.is_stochastic:
