@@ -65,6 +65,10 @@ CORPUS_TYPES: Final = ("bytes", "spec", "tree")
 REFERENCE_POLICIES: Final = ("byte_equivalence",)
 INSTRUCTIONS_MIN_EFFECT: Final = 0.002
 METRIC_SOURCES: Final = ("reported", "wall_clock", "cpu_time", "peak_rss", "instructions")
+MEASUREMENTS: Final = ("side_by_side", "stored")
+#: Host timings (and memory) drift between sessions, so their baselines are re-measured
+#: side by side by default; ``reported`` counts as one in the performance tier.
+HOST_TIMING_SOURCES: Final = frozenset({"wall_clock", "cpu_time", "peak_rss"})
 #: Where repetitions run: on this host, or as a Slurm job array (docs/cluster.md).
 EXECUTORS: Final = ("local", "slurm")
 DEFAULT_POLL_SECONDS: Final = 2.0
@@ -347,6 +351,37 @@ def _spool_rule(table: Table, key: str, values: Mapping[str, Any], value: str) -
     return Path(os.path.normpath(spool))
 
 
+def default_measurement(*, tier: str, deterministic: bool, source: str) -> str:
+    """``side_by_side`` for a time or memory measured on this host, else ``stored``.
+
+    Those drift with the machine between sessions (a stored baseline then promotes noise);
+    seeded quality metrics, instruction counts and deterministic values do not.
+    """
+    if tier == "correctness" or deterministic:
+        return "stored"
+    if source in HOST_TIMING_SOURCES or (source == "reported" and tier == "performance"):
+        return "side_by_side"
+    return "stored"
+
+
+def _measurement_rule(table: Table, key: str, values: Mapping[str, Any], value: str) -> str:
+    if table.has(key) and _correctness(values):
+        raise table.error(
+            key,
+            "does not apply to correctness benchmarks (they compare output bytes)",
+            value,
+            "remove the key",
+        )
+    if table.has(key) and values["deterministic"] and value == "side_by_side":
+        raise table.error(
+            key,
+            "a deterministic benchmark repeats exactly, so there is nothing to re-measure",
+            value,
+            'remove the key or set measurement = "stored"',
+        )
+    return value
+
+
 def _default_timeout(values: Mapping[str, Any]) -> float:
     expected = values["expected_runtime_seconds"]
     return DEFAULT_TIMEOUT_SECONDS if expected is None else TIMEOUT_FACTOR * expected
@@ -389,6 +424,11 @@ class ProjectSpec:
     )
     sandbox: str = key(Choice(SANDBOX_LEVELS), "auto", "How each repetition is sealed.")
     network: bool = key(Boolean(), True, "Whether repetitions may use the network.")
+    setup: str | None = key(
+        Text(right='write the build command as a string, e.g. setup = "make"'),
+        None,
+        "A build step, run with `/bin/sh -c` once in each checkout a dispatch measures.",
+    )
     executor: str = key(
         Choice(EXECUTORS),
         "local",
@@ -484,6 +524,19 @@ class BenchmarkSpec:
         "Which number the gate reads: the runner's reported `metric`, or one the harness "
         "measures itself (which the project cannot forge).",
         check=_not_for_correctness(" (they gate on output bytes)"),
+        judgement=True,
+    )
+    measurement: str = key(
+        Choice(MEASUREMENTS),
+        Derived(
+            lambda v: default_measurement(
+                tier=v["tier"], deterministic=v["deterministic"], source=v["metric_source"]
+            ),
+            '`"side_by_side"` for a host timing — `metric_source` `wall_clock`, `cpu_time` '
+            'or `peak_rss`, or `reported` in the performance tier — else `"stored"`',
+        ),
+        "How the baseline is measured: again, beside the candidate, or from its stored runs.",
+        check=_measurement_rule,
         judgement=True,
     )
     min_effect: float = key(
