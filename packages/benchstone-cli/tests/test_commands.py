@@ -64,7 +64,10 @@ def test_evaluate_and_history_text_and_json(bench, demo):
     assert any(line.startswith("baseline set:") for line in established.lines)
     candidate = set_level(demo, 0.25)
     run = bench("run", "demo", "speed")
-    assert run.code == 0 and run.lines[0].startswith("dispatched 4 run(s)")
+    # A host timing is measured side by side by default: the baseline commit again, in pairs.
+    assert run.code == 0, run.err
+    assert run.lines[0].startswith("dispatched 8 run(s)")
+    assert run.lines[1].startswith("  side by side: window w")
 
     text = bench("evaluate", "demo", "speed")
     assert text.code == 0, text.out
@@ -95,9 +98,9 @@ def test_evaluate_and_history_text_and_json(bench, demo):
         "wall",
     ]  # fmt: skip
     rows = history.lines[1:-1]
-    assert len(rows) == 8
-    assert [row.startswith("*") for row in rows] == [False] * 4 + [True] * 4  # newest first
-    assert all(f"  {candidate[:10]}  no  " in row for row in rows[:4])
+    assert len(rows) == 12  # the window's 4 pairs, newest first, then the 4 baseline runs
+    assert [row.startswith("*") for row in rows] == [False] * 8 + [True] * 4
+    assert sum(f"  {candidate[:10]}  no  " in row for row in rows) == 4
     assert history.lines[-1].startswith("* active baseline: ")
     assert "(establish, 4 run(s), " in history.lines[-1]
 
