@@ -261,6 +261,7 @@ def test_defaults_of_a_stochastic_benchmark(tmp_path: Path) -> None:
         metric_source="reported",
         requires_correctness=(),
         executor="local",
+        compare_across_hosts=False,
         description=None,
         measurement="side_by_side",  # reported, in the performance tier: a host timing
     )

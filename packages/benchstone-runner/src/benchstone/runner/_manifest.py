@@ -242,6 +242,33 @@ class _SbatchOptions:
         return tuple(value)
 
 
+@dataclass(frozen=True)
+class _Cpus:
+    """CPU numbers as written, checked for shape only: which CPUs exist is a property of
+    the host a repetition runs on, checked there (``validate_affinity``), not here."""
+
+    doc: str = "array of distinct CPU numbers (integers ≥ 0)"
+
+    def parse(self, table: Table, key: str, value: object) -> tuple[int, ...]:
+        if not isinstance(value, list):
+            raise table.error(key, "must be an array", value, "write [ ... ]")
+        if not value:
+            raise table.error(key, "is empty", value, "list at least one CPU number, e.g. [0]")
+        cpus: list[int] = []
+        for cpu in value:
+            if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu < 0:
+                raise table.error(
+                    key,
+                    "each entry must be a CPU number (an integer >= 0)",
+                    cpu,
+                    "write e.g. [0, 1]",
+                )
+            if cpu in cpus:
+                raise table.error(key, "lists a CPU twice", cpu, "list each CPU once")
+            cpus.append(cpu)
+        return tuple(cpus)
+
+
 # --- rules between keys (each sees the keys parsed before it) --------------------------
 
 
@@ -382,6 +409,12 @@ def _measurement_rule(table: Table, key: str, values: Mapping[str, Any], value: 
     return value
 
 
+def _host_measured(values: Mapping[str, Any]) -> bool:
+    # Timings and counts of this host differ on another one; a quality tier's reported
+    # score (a seeded model's accuracy, say) does not, so only that defaults to comparable.
+    return bool(values["tier"] == "performance" or values["metric_source"] != "reported")
+
+
 def _default_timeout(values: Mapping[str, Any]) -> float:
     expected = values["expected_runtime_seconds"]
     return DEFAULT_TIMEOUT_SECONDS if expected is None else TIMEOUT_FACTOR * expected
@@ -433,6 +466,12 @@ class ProjectSpec:
         Choice(EXECUTORS),
         "local",
         "Where repetitions run: on this host, or as one Slurm job array per dispatch.",
+    )
+    cpu_affinity: tuple[int, ...] | None = key(
+        _Cpus(),
+        None,
+        "Pin every repetition's whole process tree (warmups included) to these CPUs.",
+        default_doc="none (not pinned)",
     )
 
 
@@ -603,6 +642,28 @@ class BenchmarkSpec:
         Choice(EXECUTORS),
         Derived(lambda v: v["project"].executor, "the project's `executor`"),
         "Where this benchmark's repetitions run (see `[project]`).",
+    )
+    warmup_repetitions: int = key(
+        Integer(0, MAX_REPETITIONS),
+        0,
+        "Repetitions run before the measured ones of every dispatch.",
+        check=_not_for_correctness(" (their output bytes need no warming up)"),
+    )
+    cpu_affinity: tuple[int, ...] | None = key(
+        _Cpus(),
+        None,
+        "This benchmark's CPU pinning; see `[project]`.",
+        default_doc="the `[project]` one",
+    )
+    compare_across_hosts: bool = key(
+        Boolean(),
+        Derived(
+            lambda v: not _host_measured(v),
+            "`false` for host measurements (tier performance, or a harness "
+            "`metric_source`), `true` for a quality tier's `reported` score",
+        ),
+        "Whether the gate may compare runs whose host identities differ.",
+        judgement=True,
     )
     description: str | None = key(Text(), None, "Free text.", judgement=True)
 
