@@ -1,7 +1,9 @@
-"""Helpers for the end-to-end tests: real git projects, a real `bench`, a private store.
+"""The one place test helpers live: real git projects, a real `bench`, a private store.
 
-Everything here drives the *installed* harness through its console script, the way an agent
-loop or a CI step would, so these tests see exactly what a user sees.
+The end-to-end tests here drive the *installed* harness through its console script, the
+way an agent loop or a CI step would. Every package's tests import this module too (their
+conftest puts this folder on ``sys.path``), so it imports no benchstone package at import
+time: each nox session installs only its own package, and these helpers must work in any.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 GIT_IDENTITY = [
     "-c",
@@ -34,6 +38,16 @@ class Result:
         return self.out.splitlines()
 
 
+@pytest.fixture
+def in_process_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private store for tests that call the harness in this process (the api and cli
+    packages' tests): ``BENCHSTONE_HOME`` points at it for the test's duration. A conftest
+    takes it as its ``home`` fixture: ``home = in_process_home``."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("BENCHSTONE_HOME", str(path))
+    return path
+
+
 def bench_command() -> list[str]:
     exe = shutil.which("bench")
     return [exe] if exe else [sys.executable, "-m", "benchstone.cli"]
@@ -46,10 +60,29 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def commit_all(root: Path, message: str) -> str:
+def commit_all(root: Path, message: str, *, allow_empty: bool = False) -> str:
+    """Stage everything, commit, return the new HEAD's SHA."""
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
+    git(root, "commit", "-q", *(["--allow-empty"] if allow_empty else []), "-m", message)
     return git(root, "rev-parse", "HEAD")
+
+
+def init_repo(root: Path, message: str = "initial") -> str:
+    """``git init`` (branch main) at ``root`` and commit what is there; the SHA."""
+    git(root, "init", "-q", "-b", "main")
+    return commit_all(root, message, allow_empty=True)
+
+
+def write_tree(root: Path, files: dict[str, str] | dict[str, bytes]) -> Path:
+    """Write ``{relative path: text or bytes}`` under ``root``, making folders; ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
 
 
 PROTOCOL_ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
@@ -136,18 +169,14 @@ def create_python_project(
     files: dict[str, str] | None = None,
 ) -> Path:
     """A committed git repo under ``parent`` whose runner uses benchstone.protocol; LEVEL
-    sets the metric's centre. Shared by tests/ and packages/benchstone-cli/tests."""
+    sets the metric's centre."""
     root = parent / name
     (root / "bench").mkdir(parents=True)
     (root / "bench" / "manifest.toml").write_text(manifest or python_manifest(name))
     (root / "bench" / "runner.py").write_text(PYTHON_RUNNER)
     write_level(root, level, noise)
-    for rel, content in (files or {}).items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    git(root, "init", "-q", "-b", "main")
-    commit_all(root, "initial")
+    write_tree(root, files or {})
+    init_repo(root)
     return root
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# The one place test helpers live is the repository's tests/_support.py (real git repos,
+# trees of files); it imports no benchstone package, so this isolated session can use it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+
+from _support import commit_all, git, in_process_home, init_repo
 
 ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
 RUNNER = textwrap.dedent(
@@ -30,29 +35,17 @@ class Project:
         self.root = root
 
     def git(self, *args: str) -> str:
-        return subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args],
-            cwd=self.root,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        return git(self.root, *args)
 
     def commit(self, *, level: float | None = None, answer: str | None = None) -> str:
         if level is not None:
             (self.root / "level.txt").write_text(str(level))
         if answer is not None:
             (self.root / "answer.txt").write_text(answer)
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", "change")
-        return self.git("rev-parse", "HEAD")
+        return commit_all(self.root, "change", allow_empty=True)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "home"
-    monkeypatch.setenv("BENCHSTONE_HOME", str(path))
-    return path
+home = in_process_home  # the shared fixture: a private BENCHSTONE_HOME per test
 
 
 @pytest.fixture
@@ -88,7 +81,7 @@ def project(tmp_path: Path, home: Path) -> Project:
             """
         )
     )
-    proj = Project(root)
-    proj.git("init", "-q")
-    proj.commit(level=1.0, answer="42\n")
-    return proj
+    (root / "level.txt").write_text("1.0")
+    (root / "answer.txt").write_text("42\n")
+    init_repo(root)
+    return Project(root)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from _support import init_repo
 
 from benchstone.api._batch import plan_dispatch, run_dispatch
 from benchstone.runner import load_manifest
@@ -29,15 +30,6 @@ from benchstone.store import Run, Store
 
 RUNNER = Path(__file__).parent / "data" / "adversarial_runner.py"
 ARGS = "--entry={entry_point} --config={config_path} --output={output_path}"
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 class Adversary:
@@ -70,9 +62,7 @@ class Adversary:
             """
         )
         (self.root / "bench" / "manifest.toml").write_text(manifest + benchmark_options)
-        _git(self.root, "init", "-q")
-        _git(self.root, "add", "-A")
-        _git(self.root, "commit", "-q", "-m", "init")
+        init_repo(self.root, "init")
 
     def control(self, modes: list[str], **extra: object) -> None:
         document = {

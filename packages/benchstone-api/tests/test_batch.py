@@ -6,12 +6,12 @@ import hashlib
 import json
 import os
 import stat
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from _support import git, init_repo
 
 from benchstone.api import ApiError
 from benchstone.api._batch import plan_dispatch, run_dispatch
@@ -47,15 +47,6 @@ RUNNER = textwrap.dedent(
 )
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
 def _project(tmp_path: Path, extra_bench: str = "", mode: str = "normal") -> Path:
     root = tmp_path / "proj"
     (root / "bench").mkdir(parents=True)
@@ -87,9 +78,7 @@ def _project(tmp_path: Path, extra_bench: str = "", mode: str = "normal") -> Pat
         )
         + extra_bench
     )
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "init")
+    init_repo(root, "init")
     return root
 
 
@@ -156,7 +145,7 @@ def test_dirty_tree_refused_unless_allowed(store, tmp_path):
 def test_corpus_drift_refuses_before_anything_runs(store, tmp_path):
     root = _project(tmp_path)
     (root / "data.bin").write_bytes(b"other bytes")
-    _git(root, "commit", "-qam", "drift")
+    git(root, "commit", "-qam", "drift")
     with pytest.raises(RunnerError, match=r"drifted.*refusing to run"):
         _dispatch(store, root, seed_set="baseline")
     assert store.runs("proj", "speed") == []

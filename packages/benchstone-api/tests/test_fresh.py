@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _support import init_repo, write_tree
 
 from benchstone.api._batch import plan_dispatch, run_dispatch
 from benchstone.hasher import digest as hasher_digest
@@ -18,16 +18,8 @@ from benchstone.runner import RunnerError, check_freshness, load_manifest, track
 from benchstone.store import Store
 
 
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    return root
-
-
 def test_the_digest_is_the_documented_format(tmp_path):
-    root = _tree(tmp_path, {"bench/a.py": "a\n", "bench/sub/b.py": "b\n", "conf.toml": "c\n"})
+    root = write_tree(tmp_path, {"bench/a.py": "a\n", "bench/sub/b.py": "b\n", "conf.toml": "c\n"})
     lines = [
         b"bench/a.py\0" + hasher_digest(root / "bench/a.py").encode() + b"\n",
         b"bench/sub/b.py\0" + hasher_digest(root / "bench/sub/b.py").encode() + b"\n",
@@ -40,14 +32,14 @@ def test_the_digest_is_the_documented_format(tmp_path):
 
 
 def test_the_order_and_spelling_of_tracked_paths_do_not_matter(tmp_path):
-    root = _tree(tmp_path, {"bench/a.py": "a\n", "src/m.py": "m\n"})
+    root = write_tree(tmp_path, {"bench/a.py": "a\n", "src/m.py": "m\n"})
     first = tracked_digest(root, ["bench/", "src"])
     assert tracked_digest(root, ["src/", "bench"]) == first
     assert tracked_digest(root, ["bench", "src", "bench/a.py"]) == first
 
 
 def test_content_names_and_missing_paths_change_the_digest(tmp_path):
-    root = _tree(tmp_path, {"bench/a.py": "a\n"})
+    root = write_tree(tmp_path, {"bench/a.py": "a\n"})
     before = tracked_digest(root, ["bench/", "extra"])
     (root / "bench" / "a.py").write_text("A\n")
     changed = tracked_digest(root, ["bench/", "extra"])
@@ -62,7 +54,7 @@ def test_content_names_and_missing_paths_change_the_digest(tmp_path):
 
 
 def test_metadata_does_not_change_the_digest(tmp_path):
-    root = _tree(tmp_path, {"bench/a.py": "a\n"})
+    root = write_tree(tmp_path, {"bench/a.py": "a\n"})
     before = tracked_digest(root, ["bench/"])
     os.chmod(root / "bench" / "a.py", 0o600)
     os.utime(root / "bench" / "a.py", (1, 1))
@@ -70,10 +62,10 @@ def test_metadata_does_not_change_the_digest(tmp_path):
 
 
 def test_bytecode_caches_and_git_directories_are_skipped(tmp_path):
-    root = _tree(tmp_path, {"bench/a.py": "a\n"})
+    root = write_tree(tmp_path, {"bench/a.py": "a\n"})
     before = tracked_digest(root, ["bench/", "."])
-    _tree(root, {"bench/__pycache__/a.cpython-311.pyc": "x", ".git/HEAD": "ref\n"})
-    _tree(root, {"bench/deep/__pycache__/b.pyc": "y"})
+    write_tree(root, {"bench/__pycache__/a.cpython-311.pyc": "x", ".git/HEAD": "ref\n"})
+    write_tree(root, {"bench/deep/__pycache__/b.pyc": "y"})
     assert tracked_digest(root, ["bench/", "."]) == before
 
 
@@ -84,7 +76,7 @@ def test_an_empty_list_has_a_digest_too(tmp_path):
 
 
 def test_a_symlink_inside_a_tracked_path_is_one_line_naming_it(tmp_path):
-    root = _tree(tmp_path, {"bench/a.py": "a\n"})
+    root = write_tree(tmp_path, {"bench/a.py": "a\n"})
     os.symlink("a.py", root / "bench" / "link.py")
     with pytest.raises(RunnerError) as caught:
         tracked_digest(root, ["bench/"])
@@ -104,20 +96,11 @@ RUNNER = (
 )
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     corpus = b"corpus\n"
-    _tree(
+    write_tree(
         root,
         {
             "bench/runner.py": RUNNER,
@@ -142,9 +125,7 @@ def project(tmp_path: Path) -> Path:
         },
     )
     (root / "data.bin").write_bytes(corpus)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "init")
+    init_repo(root, "init")
     return root
 
 

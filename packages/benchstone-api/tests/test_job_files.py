@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from _support import git, init_repo
 
 from benchstone.api import ApiError
 from benchstone.api._batch import DispatchPlan
@@ -304,16 +305,6 @@ def test_concurrent_writers_do_not_lose_run_ids(tmp_path: Path) -> None:
     assert sorted(files.load(job.id).run_ids) == [*range(25), *range(100, 125)]
 
 
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 def _plan(sha: str, dirty: bool = False) -> DispatchPlan:
     return DispatchPlan(
         project="proj",
@@ -332,16 +323,14 @@ def test_check_unchanged_refuses_a_moved_head_or_a_changed_tree(tmp_path: Path) 
     root = tmp_path / "repo"
     root.mkdir()
     (root / "a.txt").write_text("one\n")
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "one")
-    sha = _git(root, "rev-parse", "HEAD")
+    init_repo(root, "one")
+    sha = git(root, "rev-parse", "HEAD")
     check_unchanged(root, _plan(sha))
     (root / "a.txt").write_text("two\n")
     with pytest.raises(ApiError, match="became dirty"):
         check_unchanged(root, _plan(sha))
     check_unchanged(root, _plan(sha, dirty=True))
-    _git(root, "commit", "-q", "-am", "two")
+    git(root, "commit", "-q", "-am", "two")
     with pytest.raises(ApiError, match=f"HEAD moved from {sha[:10]}"):
         check_unchanged(root, _plan(sha))
 

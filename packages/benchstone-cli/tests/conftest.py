@@ -15,14 +15,9 @@ import pytest
 SUPPORT = Path(__file__).resolve().parents[3] / "tests"
 sys.path.insert(0, str(SUPPORT))
 
-from _support import create_python_project  # noqa: E402
+from _support import create_python_project, in_process_home  # noqa: E402
 
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "home"
-    monkeypatch.setenv("BENCHSTONE_HOME", str(path))
-    return path
+home = in_process_home  # the shared fixture: a private BENCHSTONE_HOME per test
 
 
 @pytest.fixture
@@ -46,14 +41,16 @@ class Invocation:
 
 @pytest.fixture
 def bench(home: Path) -> Callable[..., Invocation]:
-    """`bench ARGS...` in this process with click's CliRunner (no subprocess start-up)."""
+    """`bench ARGS...` in this process: ``main()`` itself (so usage errors, Ctrl-C and exit
+    codes take the console script's path) inside click's CliRunner isolation, which
+    captures stdout and stderr. No subprocess start-up per call."""
     from click.testing import CliRunner
 
-    from benchstone.cli._app import cli
+    from benchstone.cli._app import main
 
     def invoke(*args: str) -> Invocation:
-        result = CliRunner().invoke(cli, list(args), standalone_mode=False, catch_exceptions=False)
-        value = result.return_value
-        return Invocation(value if isinstance(value, int) else 0, result.stdout, result.stderr)
+        with CliRunner().isolation() as (stdout, stderr, _):
+            code = main(list(args))
+        return Invocation(code, stdout.getvalue().decode(), stderr.getvalue().decode())
 
     return invoke

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The repository's shared helpers (tests/_support.py; no benchstone imports in it).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 
 from hasher_support import content, write_tree
 

@@ -15,6 +15,10 @@ from pathlib import Path
 import blake3
 import xxhash
 
+# Re-exported: the hasher tests take their helpers from here; the one copy is the
+# repository's tests/_support.py.
+from _support import write_tree as write_tree
+
 ALGOS = ("sha256", "blake3", "xxh3-128")
 
 
@@ -61,14 +65,6 @@ def reference_tree(algo: str, root: Path) -> str:
     for rel, size, raw in sorted(entries):
         h.update(rel + b"\0" + size.to_bytes(8, "big") + raw)
     return f"{algo}:{h.hexdigest()}"
-
-
-def write_tree(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
 
 
 def tool(name: str) -> str | None:

@@ -46,3 +46,19 @@ def test_invalid(text: str, complaint: str) -> None:
 def test_not_a_string() -> None:
     with pytest.raises(HasherError, match="must be a string"):
         parse_digest(b"blake3:00")
+
+
+def test_a_misspelt_algorithm_gets_a_suggestion() -> None:
+    with pytest.raises(HasherError) as info:
+        parse_digest("blake2:" + "0" * 64)
+    assert str(info.value).endswith("unknown algorithm 'blake2'; did you mean 'blake3'?")
+    with pytest.raises(HasherError, match=r"'md5'; use one of sha256, blake3, xxh3-128$"):
+        parse_digest("md5:" + "0" * 32)
+
+
+def test_a_huge_string_is_clipped_in_the_message() -> None:
+    # Every caller (the manifest loader among them) prints this message on one line.
+    for text in ("x" * 100_000, "blake3:" + "0" * 100_000, "y" * 100_000 + ":00"):
+        with pytest.raises(HasherError) as info:
+            parse_digest(text)
+        assert len(str(info.value)) < 300

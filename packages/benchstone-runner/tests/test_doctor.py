@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _support import write_tree
 
 from benchstone.runner._doctor import (
     aslr_check,
@@ -16,12 +17,6 @@ from benchstone.runner._doctor import (
     tool_check,
     turbo_check,
 )
-
-
-def _write(root: Path, relative: str, text: str) -> None:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
 
 
 def test_this_host_gets_every_check_and_never_raises() -> None:
@@ -58,13 +53,13 @@ def test_an_empty_tree_is_unknown_everywhere_not_an_error(tmp_path: Path) -> Non
 
 def test_a_tuned_host_is_ok(tmp_path: Path) -> None:
     for cpu in (0, 1):
-        _write(
-            tmp_path, f"sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_governor", "performance\n"
+        write_tree(
+            tmp_path, {f"sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_governor": "performance\n"}
         )
-    _write(tmp_path, "sys/devices/system/cpu/intel_pstate/no_turbo", "1\n")
-    _write(tmp_path, "proc/sys/kernel/randomize_va_space", "2\n")
-    _write(tmp_path, "sys/devices/system/cpu/isolated", "1\n")
-    _write(tmp_path, "sys/devices/system/cpu/nohz_full", "1\n")
+    write_tree(tmp_path, {"sys/devices/system/cpu/intel_pstate/no_turbo": "1\n"})
+    write_tree(tmp_path, {"proc/sys/kernel/randomize_va_space": "2\n"})
+    write_tree(tmp_path, {"sys/devices/system/cpu/isolated": "1\n"})
+    write_tree(tmp_path, {"sys/devices/system/cpu/nohz_full": "1\n"})
     assert governor_check(tmp_path).verdict == "ok"
     assert turbo_check(tmp_path).value == "off (intel_pstate/no_turbo)"
     assert aslr_check(tmp_path).verdict == "ok"
@@ -74,11 +69,11 @@ def test_a_tuned_host_is_ok(tmp_path: Path) -> None:
 
 
 def test_an_untuned_host_warns_with_the_fix(tmp_path: Path) -> None:
-    _write(tmp_path, "sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "performance\n")
-    _write(tmp_path, "sys/devices/system/cpu/cpu1/cpufreq/scaling_governor", "powersave\n")
-    _write(tmp_path, "sys/devices/system/cpu/cpufreq/boost", "1\n")
-    _write(tmp_path, "proc/sys/kernel/randomize_va_space", "0\n")
-    _write(tmp_path, "sys/devices/system/cpu/isolated", "\n")
+    write_tree(tmp_path, {"sys/devices/system/cpu/cpu0/cpufreq/scaling_governor": "performance\n"})
+    write_tree(tmp_path, {"sys/devices/system/cpu/cpu1/cpufreq/scaling_governor": "powersave\n"})
+    write_tree(tmp_path, {"sys/devices/system/cpu/cpufreq/boost": "1\n"})
+    write_tree(tmp_path, {"proc/sys/kernel/randomize_va_space": "0\n"})
+    write_tree(tmp_path, {"sys/devices/system/cpu/isolated": "\n"})
     governor = governor_check(tmp_path)
     assert (governor.verdict, governor.value) == ("warn", "performance, powersave")
     assert "cpupower frequency-set -g performance" in governor.advice

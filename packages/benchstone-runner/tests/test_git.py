@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _support import commit_all, git
 
 from benchstone.runner._errors import RunnerError
 from benchstone.runner._git import (
@@ -44,19 +45,8 @@ def repo(tmp_path: Path) -> Path:
     (root / "bench").mkdir()
     (root / "bench" / "runner.py").write_text("print('v1')\n")
     (root / ".gitignore").write_text("*.log\n")
-    commit(root, "first")
+    commit_all(root, "first")
     return root
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
-def commit(root: Path, message: str) -> str:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
-    return git(root, "rev-parse", "HEAD")
 
 
 # --- git_state --------------------------------------------------------------------
@@ -179,7 +169,7 @@ def test_diff_of_a_non_repository(tmp_path: Path) -> None:
 def test_resolve_short_sha_branch_and_relative_rev(repo: Path) -> None:
     first = git(repo, "rev-parse", "HEAD")
     (repo / "bench" / "runner.py").write_text("print('v2')\n")
-    second = commit(repo, "second")
+    second = commit_all(repo, "second")
     assert resolve_sha(repo, first[:8]) == first
     assert resolve_sha(repo, "main") == second
     assert resolve_sha(repo, "HEAD~1") == first
@@ -200,7 +190,7 @@ def test_resolve_bad_revision_names_it(repo: Path, rev: str) -> None:
 def test_worktree_at_an_older_commit(repo: Path) -> None:
     first = git(repo, "rev-parse", "HEAD")
     (repo / "bench" / "runner.py").write_text("print('v2')\n")
-    commit(repo, "second")
+    commit_all(repo, "second")
     (repo / "bench" / "runner.py").write_text("print('uncommitted')\n")
 
     with worktree(repo, first[:10]) as path:

@@ -33,6 +33,7 @@ import psutil
 
 from benchstone.api._errors import ApiError
 from benchstone.protocol import ProtocolError, atomic_write_json
+from benchstone.runner import EXECUTORS  # the manifest's rule: where repetitions run
 
 JOB_FORMAT = "benchstone-job-v1"
 JOB_KINDS = ("run", "establish")
@@ -40,7 +41,6 @@ RECORDED_STATES = ("queued", "running", "done", "failed")
 JOB_STATES = (*RECORDED_STATES, "stale")
 FINISHED_STATES = ("done", "failed")
 LIVE_STATES = ("queued", "running")
-EXECUTORS = ("local", "slurm")
 #: A job document holds at most one id per repetition (100000 at most): a few MiB at worst.
 MAX_JOB_BYTES = 16 << 20
 #: Process start times are read from the kernel in clock ticks; a clock step (NTP) can

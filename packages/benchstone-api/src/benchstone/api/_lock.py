@@ -30,28 +30,10 @@ from typing import Any, Final
 from benchstone.api._errors import ApiError
 from benchstone.hasher import HasherError
 from benchstone.hasher import digest as hash_file
-from benchstone.runner import Manifest
+from benchstone.runner import JUDGEMENT_KEYS, Manifest
 from benchstone.store import LockEvent, Store
 
 MANIFEST_PATH: Final = "bench/manifest.toml"
-DEFAULT_EVALUATOR_PATHS: Final = ("bench/",)
-#: Manifest keys that decide how numbers are judged; every other key decides how they are
-#: measured. A lock that changes only these applies to stored runs.
-JUDGEMENT_KEYS: Final = frozenset(
-    {
-        "metric_direction",
-        "gate_policy",
-        "promotion_sigma",
-        "promotion_z",
-        "min_effect",
-        "metric_source",
-        "measurement",
-        "requires_correctness",
-        "reference_policy",
-        "description",
-        "compare_across_hosts",
-    }
-)
 _SKIPPED_DIRS: Final = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 _SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
 
@@ -72,9 +54,8 @@ class Snapshot:
 
 
 def evaluator_paths(manifest: Manifest) -> tuple[str, ...]:
-    """``project.evaluator_paths`` (default ``["bench/"]``), read defensively."""
-    paths = getattr(manifest.project, "evaluator_paths", None)
-    return tuple(paths) if paths else DEFAULT_EVALUATOR_PATHS
+    """``project.evaluator_paths``: the manifest key (default ``["bench/"]``, never empty)."""
+    return manifest.project.evaluator_paths
 
 
 def evaluator_mounts(root: Path, manifest: Manifest) -> tuple[tuple[Path, Path], ...]:

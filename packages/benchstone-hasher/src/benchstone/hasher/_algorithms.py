@@ -42,7 +42,9 @@ def parse_digest(text: object) -> tuple[str, str]:
     """Split ``ALGO:HEX`` into (algo, lowercase hex), checking both parts.
 
     Hex digits are accepted in either case and returned in lower case, so a pin typed
-    from another tool's output still compares equal to ours.
+    from another tool's output still compares equal to ours. This is the one digest rule:
+    the manifest loader, listings and verify all call it, so a message names the string
+    (clipped to a line) and says what would be right.
     """
     if not isinstance(text, str):
         raise HasherError(
@@ -51,17 +53,28 @@ def parse_digest(text: object) -> tuple[str, str]:
     algo, sep, digits = text.partition(":")
     if not sep:
         raise HasherError(
-            f"digest {text!r} has no algorithm prefix: write ALGO:HEX with ALGO one of {_CHOICES}"
+            f"digest {_clip(text)} has no algorithm prefix: write ALGO:HEX with ALGO one of "
+            f"{_CHOICES}"
         )
     if algo not in DIGEST_SIZES:
-        raise HasherError(f"digest {text!r}: unknown algorithm {algo!r}; use one of {_CHOICES}")
+        import difflib  # the error path only
+
+        close = difflib.get_close_matches(algo, ALGORITHMS, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"use one of {_CHOICES}"
+        raise HasherError(f"digest {_clip(text)}: unknown algorithm {_clip(algo)}; {hint}")
     want = 2 * DIGEST_SIZES[algo]
     if len(digits) != want or not _HEX_DIGITS.issuperset(digits):
         raise HasherError(
-            f"digest {text!r}: {algo} needs exactly {want} hex digits after '{algo}:',"
+            f"digest {_clip(text)}: {algo} needs exactly {want} hex digits after '{algo}:',"
             f" got {len(digits)} characters"
         )
     return algo, digits.lower()
+
+
+def _clip(text: str) -> str:
+    """``repr`` cut to a line's worth: a pasted file must not become a 1 MB message."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def format_digest(algo: str, raw: bytes) -> str:

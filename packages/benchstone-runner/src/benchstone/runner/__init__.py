@@ -23,6 +23,7 @@ _LOCATIONS: dict[str, str] = {
     "Fingerprint": "benchstone.runner._fingerprint",
     "Freshness": "benchstone.runner._fresh",
     "GitState": "benchstone.runner._git",
+    "JUDGEMENT_KEYS": "benchstone.runner._manifest",
     "MAX_ARTIFACT_BYTES": "benchstone.runner._artifact",
     "Manifest": "benchstone.runner._manifest",
     "ManifestError": "benchstone.runner._errors",
@@ -118,6 +119,7 @@ if TYPE_CHECKING:
     from benchstone.runner._instructions import InstructionLog, require_valgrind
     from benchstone.runner._manifest import (
         EXECUTORS,
+        JUDGEMENT_KEYS,
         BenchmarkSpec,
         Manifest,
         ProjectSpec,
@@ -137,6 +139,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXECUTORS",
+    "JUDGEMENT_KEYS",
     "MAX_ARTIFACT_BYTES",
     "BenchmarkSpec",
     "Bundle",

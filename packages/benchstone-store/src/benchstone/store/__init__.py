@@ -18,13 +18,14 @@ from ._models import (
     Run,
     VerifyReport,
 )
-from ._names import validate_name
+from ._names import NAME_RULE, validate_name
 from ._paths import StorePaths, home_dir
 from ._readonly import ReadOnlyStore
 from ._schema import SCHEMA_VERSION
 from ._store import Store
 
 __all__ = [
+    "NAME_RULE",
     "SCHEMA_VERSION",
     "BaselineEvent",
     "CorpusEvent",

@@ -10,6 +10,8 @@ MAX_NAME_LENGTH = 128
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _SHA = re.compile(r"[0-9a-f]{4,64}")
 _SHA_PREFIX_MIN = 4
+#: What a legal name is, in words: the one rule every package quotes (the manifest loader too).
+NAME_RULE = f"1-{MAX_NAME_LENGTH} characters from A-Z a-z 0-9 _ . - and no leading dot"
 
 
 def validate_name(kind: str, name: str) -> str:
@@ -27,10 +29,7 @@ def validate_name(kind: str, name: str) -> str:
         or name.startswith(".")
         or _NAME.fullmatch(name) is None
     ):
-        raise StoreError(
-            f"invalid {kind} name {name!r}: use 1-{MAX_NAME_LENGTH} characters from "
-            "A-Z a-z 0-9 _ . - and do not start with a dot"
-        )
+        raise StoreError(f"invalid {kind} name {name!r}: use {NAME_RULE}")
     return name
 
 

@@ -1,4 +1,4 @@
-"""Every statistical verdict kind through the installed `bench`, with the numbers it printed.
+"""Every statistical verdict kind through `bench` (in-process), with the numbers it printed.
 
 Candidate runs use fixed meta-seeds, so every number here is reproducible: the tests can
 assert exact verdicts, and that the text form and the `--json` document carry the same

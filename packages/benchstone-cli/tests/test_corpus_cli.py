@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from _support import commit_all, corpus_manifest
+from _support import commit_all, corpus_manifest, write_tree
 
 
 def test_corpus_hash_of_a_file_matches_sha256sum(bench, tmp_path):
@@ -24,10 +24,7 @@ def test_corpus_hash_of_a_file_matches_sha256sum(bench, tmp_path):
 def test_tree_pin_and_drift_report_names_files(bench, make_python_project, tmp_path):
     files = {f"corpus/part{i}/f{j}.txt": f"{i}-{j}\n" for i in range(3) for j in range(4)}
     staging = tmp_path / "staging" / "corpus"
-    for rel, text in files.items():
-        path = staging.parent / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_tree(staging.parent, files)
     r = bench("corpus", "hash", str(staging), "--json")
     assert r.code == 0, r.err
     pin = json.loads(r.out)
