@@ -42,8 +42,9 @@ FORGER = textwrap.dedent(
 
 
 def test_a_candidate_that_rewrites_the_runner_while_it_runs_scores_zero(sorting, tmp_path):
-    """The forged runner would make every later repetition look fast; benchstone sees the
-    evaluator change (the lock, the dirty tree, tracked_paths) and the score is 0."""
+    """The forged runner would make every later repetition look fast. Sealed repetitions
+    see the evaluator paths read-only, so the candidate's write fails, it crashes in its
+    first repetition, and it scores 0 at the first stage (and as a whole)."""
     path = tmp_path / "forger.py"
     path.write_text(FORGER)
     judge = BenchstoneEvaluator(
@@ -54,15 +55,10 @@ def test_a_candidate_that_rewrites_the_runner_while_it_runs_scores_zero(sorting,
         home=sorting.home,
         work_dir=sorting.work_dir,
     )
-    # Cascade: each stage starts from a reset slot, so stage 2's first repetition runs the
-    # real runner, which the candidate then replaces for the next four.
-    assert judge.evaluate_stage1(str(path)).metrics == {"correct": 1.0}
-    stage2 = judge.evaluate_stage2(str(path))
-    assert stage2.metrics["combined_score"] == 0.0
-    assert stage2.metrics["verdict"] == "STALE"
-    assert "uncommitted changes" in stage2.artifacts["error"]
-    # Both stages in one slot: stage 2 does not even start on the changed evaluator.
+    stage1 = judge.evaluate_stage1(str(path))
+    assert stage1.metrics["correct"] == 0.0
+    assert stage1.metrics.get("combined_score", 0.0) == 0.0
     both = judge.evaluate(str(path))
     assert both.metrics["combined_score"] == 0.0 and "verdict" not in both.metrics
-    assert "sort_speed:" in both.artifacts["error"]
-    assert "bench/runner.py" in both.artifacts["error"] or "uncommitted" in both.artifacts["error"]
+    # The locked runner is untouched in the project.
+    assert "FORGED" not in (sorting.root / "bench" / "runner.py").read_text()

@@ -13,8 +13,10 @@ import shlex
 import shutil
 import socket
 import sys
+import tempfile
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,11 +140,22 @@ except OSError as exc:
 """
 
 
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A directory with a short path: a Unix socket's path is limited to 107 bytes, and
+    pytest's tmp_path under a nox session's TMPDIR can be longer."""
+    path = Path(tempfile.mkdtemp(prefix="bs-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.parametrize("kind", ["unix", "tcp"])
-def test_strict_run_cannot_send_the_corpus_to_a_listener_outside(tmp_path: Path, kind: str) -> None:
+def test_strict_run_cannot_send_the_corpus_to_a_listener_outside(
+    tmp_path: Path, short_dir: Path, kind: str
+) -> None:
     for strict in (False, True):
         if kind == "unix":
-            path = tmp_path / f"listener-{strict}.sock"
+            path = short_dir / f"listener-{strict}.sock"
             server, received = _listen(socket.AF_UNIX, str(path))
             code = CONNECT.format(family=int(socket.AF_UNIX), address=str(path))
         else:

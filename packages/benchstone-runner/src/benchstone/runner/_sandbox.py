@@ -165,7 +165,9 @@ class Sandbox:
             # Read-only everything; a fresh /dev (its /dev/shm private) and a private /tmp.
             args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
             args += ["--tmpfs", "/tmp", "--setenv", "TMPDIR", "/tmp"]
-            for path in _outermost(self.keep):
+            # The project tree (``keep``) and the harness's own interpreter stay visible,
+            # read-only, when they live under /tmp (a CI clone's virtualenv does).
+            for path in _outermost((*self.keep, *_interpreter_paths())):
                 if path.is_relative_to("/tmp"):
                     args += ["--ro-bind", str(path), str(path)]
         else:
@@ -185,6 +187,11 @@ class Sandbox:
         for source, target in self.readonly:
             args += ["--ro-bind", str(source), str(target)]
         return [*args, "--", "/bin/sh", "-c", _REAPER, "reaper", command]
+
+
+def _interpreter_paths() -> tuple[Path, ...]:
+    """The running interpreter's installation: the environment a Python runner uses."""
+    return tuple(Path(p).resolve() for p in {sys.prefix, sys.exec_prefix, sys.base_prefix})
 
 
 def seal_harness() -> None:
