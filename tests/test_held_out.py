@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -76,6 +77,7 @@ def solve(config):
 EXFILTRATING = """\
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 TREE = Path(__file__).resolve().parent / "stolen.txt"
@@ -196,7 +198,9 @@ def test_the_code_under_test_cannot_take_the_held_out_corpus_away(
     root = _project(bench, make_python_project, "thief")
     assert bench("corpus", "import", "thief", "held", str(_corpus(tmp_path))).code == 0
     home_copy = Path.home() / f".benchstone-held-out-leak-{tmp_path.name}"
-    sock_path = tmp_path / "agent.sock"
+    # A Unix socket's path is limited to 107 bytes; tmp_path in a CI clone can be longer.
+    sock_dir = Path(tempfile.mkdtemp(prefix="bs-", dir="/tmp"))
+    sock_path = sock_dir / "agent.sock"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(sock_path))
     server.listen(4)
@@ -245,4 +249,5 @@ def test_the_code_under_test_cannot_take_the_held_out_corpus_away(
         assert SECRET_NUMBERS not in bench("history", "thief", "held", "--json").out
     finally:
         server.close()
+        shutil.rmtree(sock_dir, ignore_errors=True)
         home_copy.unlink(missing_ok=True)
