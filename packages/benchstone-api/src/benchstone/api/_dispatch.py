@@ -5,9 +5,11 @@ seeds), so a refusal is an immediate error whether or not it then runs in the ba
 The scheduler admits it (thread and GPU budget) before the first repetition; a foreground
 dispatch then runs under its own job record, a background one is handed to a worker.
 With the Slurm executor the repetitions are submitted as one job array instead, and a
-foreground dispatch waits and ingests their bundles (api._slurm_executor).
+foreground dispatch waits and ingests their bundles (api._slurm_executor); a side-by-side
+window there is one task on one exclusive node, its baseline worktree in the job's spool
+directory (api._slurm_window).
 ``at_sha`` runs in a temporary git worktree of that commit, with that commit's manifest.
-A local run of a side-by-side benchmark (measurement = "side_by_side", with a baseline
+A run of a side-by-side benchmark (measurement = "side_by_side", with a baseline
 pointer) plans one window: the baseline pointer's commit is measured next to the checkout
 (api._sidebyside), and ``until_decided`` grows that window stage by stage (api._until).
 """
@@ -264,10 +266,8 @@ def _dispatch(
                 slurm_settings(manifest, spec)  # refuse before planning, not after
                 _local_only(manifest, spec)
             pointer = store.baseline(context.name, spec.name) if kind == "run" else None
-            # The cluster's nodes cannot see a worktree of this host: stored there.
-            side_by_side = (
-                spec.measurement == "side_by_side" and pointer is not None and not on_cluster
-            )
+            # On Slurm the window is one task on one exclusive node (api._slurm_window).
+            side_by_side = spec.measurement == "side_by_side" and pointer is not None
             stages = None
             if until_decided:
                 stages = _until_stages(

@@ -1,0 +1,194 @@
+"""Side-by-side windows on the real single-node Slurm cluster (issue 14 part 3).
+
+The baseline and candidate repetitions of a window run as one array task on one
+``--exclusive`` node, in ``pair_order``, the baseline arm in a locked worktree of the
+baseline pointer's commit inside the job's spool directory; the rows come back through
+ingest exactly like a local window's. Also the Slurm refusals and checks the executor
+shares with the local one: held-out corpora stay local, ``output_reference`` is checked
+when a bundle is ingested.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from _support import commit_all, git, python_manifest
+from test_slurm_executor import (  # the cluster project and its helpers
+    DEADLINE,
+    _history,
+    _until_done,
+    _wait_slurm,
+    cluster_project,  # noqa: F401  (a fixture)
+)
+
+from benchstone.api._sidebyside import pair_order
+
+
+def _spool_leftovers(spool: Path, job_id: str) -> list[str]:
+    """The directories of the job's spool directory that are not bundles (a worktree)."""
+    directory = spool / job_id
+    return sorted(p.name for p in directory.iterdir() if p.is_dir() and p.suffix != ".bundle")
+
+
+def test_a_side_by_side_run_on_slurm_is_one_window_on_one_node_in_pair_order(
+    slurm_cluster, bench, tmp_path
+) -> None:
+    from benchstone.cli._demo import BENCHMARK, PROJECT, _commit_cost, _make_project
+
+    root = tmp_path / PROJECT
+    spool = tmp_path / "spool"
+    _make_project(root)
+    with (root / "bench" / "manifest.toml").open("a") as manifest:
+        manifest.write(f'\n[slurm]\nspool = "{spool}"\npartition = "bench"\npoll_seconds = 0.3\n')
+    commit_all(root, "run on the cluster")
+    assert bench("register", str(root)).code == 0
+    established = bench(
+        "baseline", "establish", PROJECT, BENCHMARK, "--executor", "slurm", timeout=DEADLINE
+    )
+    assert established.code == 0, established.err
+    baseline_sha = git(root, "rev-parse", "HEAD")
+    _commit_cost(root, 0.95, "faster inner loop")
+    candidate_sha = git(root, "rev-parse", "HEAD")
+
+    ran = bench("run", PROJECT, BENCHMARK, "--executor", "slurm", "--json", timeout=DEADLINE)
+    assert ran.code == 0, ran.err
+    document = json.loads(ran.out)
+    window = document["window"]
+    assert window and document["baseline_sha"] == baseline_sha
+
+    rows = sorted(
+        (r for r in _history(bench, PROJECT, BENCHMARK) if r["window"] is not None),
+        key=lambda r: r["id"],
+    )
+    assert len(rows) == 10 and {r["window"] for r in rows} == {window}
+    assert {r["status"] for r in rows} == {"ok"} and {r["executor"] for r in rows} == {"slurm"}
+    assert {r["host"] for r in rows} == {slurm_cluster.node}  # one node for the window
+    assert len({r["job_id"] for r in rows}) == 1
+    # Row ids and start times follow the order pair_order prescribes, both arms of a
+    # pair with one seed.
+    assert [(r["repetition"], r["arm"]) for r in rows] == [
+        (pair, arm) for pair in range(5) for arm in pair_order(window, pair)
+    ]
+    assert [r["started_at"] for r in rows] == sorted(r["started_at"] for r in rows)
+    for pair in range(5):
+        assert len({r["seed"] for r in rows if r["repetition"] == pair}) == 1
+    by_arm = {arm: [r for r in rows if r["arm"] == arm] for arm in ("baseline", "candidate")}
+    assert {r["git_sha"] for r in by_arm["baseline"]} == {baseline_sha}
+    assert {r["git_sha"] for r in by_arm["candidate"]} == {candidate_sha}
+    assert {r["git_dirty"] for r in rows} == {False}
+    assert {r["isolation"] for r in rows} <= {"namespaces", "landlock"}
+
+    # The baseline worktree is gone from the spool, and git forgot it.
+    assert _spool_leftovers(spool, rows[0]["job_id"]) == []
+    assert git(root, "worktree", "list").count("\n") == 0
+
+    verdict = bench("evaluate", PROJECT, BENCHMARK, "--json")
+    assert verdict.code == 0, verdict.out + verdict.err
+    decided = json.loads(verdict.out)
+    assert decided["kind"] == "PROMOTE" and decided["windows"] == [window]
+    assert not any("cluster" in note for note in decided.get("notes", []))
+    verified = bench("verify")
+    assert verified.code == 0, verified.out + verified.err
+
+
+def _window_in_background(bench, root: Path, project: str) -> dict:
+    """Establish ``speed`` on the cluster, commit, and start a window in the background."""
+    established = bench("baseline", "establish", project, "speed", timeout=DEADLINE)
+    assert established.code == 0, established.err
+    (root / "NOTES").write_text("a candidate commit\n")
+    commit_all(root, "candidate")
+    result = bench("run", project, "speed", "--background", "--json")
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert document["window"], document
+    return document
+
+
+def test_a_baseline_bundle_relabelled_as_the_candidate_is_refused(
+    cluster_project, bench, tmp_path
+) -> None:
+    """Attack: after the node sealed the window, pass pair 0's baseline measurement off as
+    its candidate — move the bundle onto the candidate's name and rewrite its manifest's
+    name and arm label. The seal covers both, so the bundle is rejected."""
+    root = cluster_project()
+    document = _window_in_background(bench, root, "onslurm")
+    job = document["job"]
+    _wait_slurm(job["slurm_job"], 1)
+    directory = tmp_path / "spool" / job["id"]
+    # Until ingest the baseline arm's locked worktree lives in the job's spool directory.
+    (holder,) = _spool_leftovers(tmp_path / "spool", job["id"])
+    assert holder.startswith("benchstone-worktree-")
+    assert (directory / holder / "tree" / "bench" / "tuning.txt").read_text() == "1.0\n"
+    baseline, candidate = (directory / f"rep0-{arm}.bundle" for arm in ("baseline", "candidate"))
+    manifest = json.loads((baseline / "manifest.json").read_text())
+    assert manifest["labels"] == {"window": document["window"], "arm": "baseline"}
+    shutil.rmtree(candidate)
+    manifest["name"] = "rep0-candidate"
+    manifest["labels"]["arm"] = "candidate"
+    (baseline / "manifest.json").write_text(json.dumps(manifest))
+    baseline.rename(candidate)
+
+    assert _until_done(bench, job["id"])["state"] == "done"
+    rows = [r for r in _history(bench, "onslurm", "speed") if r["window"] == document["window"]]
+    pair0 = {r["arm"]: r for r in rows if r["repetition"] == 0}
+    assert pair0["candidate"]["status"] == "error"
+    assert "bundle rejected" in pair0["candidate"]["message"]
+    assert "does not match its seal" in pair0["candidate"]["message"]
+    assert pair0["baseline"]["status"] == "error"  # its bundle is gone: no bundle, no row
+    assert "without a bundle for repetition 0 (baseline arm)" in pair0["baseline"]["message"]
+    others = [r for r in rows if r["repetition"] != 0]
+    assert len(others) == 6 and {r["status"] for r in others} == {"ok"}
+    assert _spool_leftovers(tmp_path / "spool", job["id"]) == []
+
+
+def test_a_window_whose_task_fails_is_error_rows_with_its_stderr_and_no_worktree_left(
+    cluster_project, bench, tmp_path
+) -> None:
+    """The worker cannot start (a spec that is not one): every slot is an error row."""
+    root = cluster_project()
+    document = _window_in_background(bench, root, "onslurm")
+    job = document["job"]
+    _wait_slurm(job["slurm_job"], 1)
+    assert _until_done(bench, job["id"])["state"] == "done"
+    # A second window whose spec is damaged before the node reads it: submitted held.
+    held = bench("run", "onslurm", "speed", "--background", "--json")
+    assert held.code == 0, held.err
+    second = json.loads(held.out)["job"]
+    subprocess.run(["scontrol", "hold", second["slurm_job"]], check=False, capture_output=True)
+    (tmp_path / "spool" / second["id"] / "spec.json").write_text("{}")
+    subprocess.run(["scontrol", "release", second["slurm_job"]], check=True, capture_output=True)
+    _wait_slurm(second["slurm_job"], 1)
+    assert _until_done(bench, second["id"])["state"] in ("done", "failed")
+    rows = [r for r in _history(bench, "onslurm", "speed") if r["job_id"] == second["id"]]
+    assert len(rows) == 8 and {r["status"] for r in rows} == {"error"}
+    assert all("key 'format' must be" in r["message"] for r in rows), rows[0]["message"]
+    assert _spool_leftovers(tmp_path / "spool", second["id"]) == []
+
+
+def test_a_held_out_benchmark_is_refused_on_slurm(slurm_cluster, bench, tmp_path) -> None:
+    benchmarks = """
+[[benchmarks]]
+name = "held"
+tier = "quality"
+metric_direction = "maximize"
+repetitions = 2
+baseline_seeds = [1, 2]
+held_out = true
+"""
+    from _support import create_python_project
+
+    root = create_python_project(
+        tmp_path,
+        "heldslurm",
+        manifest=python_manifest("heldslurm", benchmarks=benchmarks)
+        + f'\n[slurm]\nspool = "{tmp_path / "spool"}"\npartition = "bench"\n',
+    )
+    assert bench("register", str(root)).code == 0
+    r = bench("run", "heldslurm", "held", "--executor", "slurm")
+    assert r.code != 0
+    assert r.err.startswith("Error: ") and len(r.err.strip().splitlines()) == 1, r.err
+    assert "benchmark 'held' is held out" in r.err and "--executor local" in r.err
+    assert not (tmp_path / "spool").exists()  # nothing was submitted
