@@ -403,7 +403,9 @@ def test_the_demo_project_on_slurm_gives_a_verdict_and_verifies(
     assert verdict.out.startswith("verdict: PROMOTE"), verdict.out + verdict.err
     assert verdict.code == 0
     runs = _history(bench, PROJECT, BENCHMARK)
-    assert len(runs) == 10 and {r["executor"] for r in runs} == {"slurm"}
+    # 5 established, then one window of 5 pairs (tests/test_slurm_window.py).
+    assert len(runs) == 15 and {r["executor"] for r in runs} == {"slurm"}
+    assert len([r for r in runs if r["window"] is not None]) == 10
     verified = bench("verify")
     assert verified.code == 0, verified.out + verified.err
 

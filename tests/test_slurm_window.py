@@ -192,3 +192,41 @@ held_out = true
     assert r.err.startswith("Error: ") and len(r.err.strip().splitlines()) == 1, r.err
     assert "benchmark 'held' is held out" in r.err and "--executor local" in r.err
     assert not (tmp_path / "spool").exists()  # nothing was submitted
+
+
+def test_output_reference_is_checked_when_a_slurm_bundle_is_ingested(
+    slurm_cluster, bench, make_python_project, tmp_path
+) -> None:
+    """The timed-run attack of test_output_reference, on the cluster: the node measures,
+    the ingest compares the bundle's artifact with the frozen reference."""
+    from test_output_reference import BENCHMARKS, HONEST, RUNNER, SKIPPING
+
+    slurm = f'\n[slurm]\nspool = "{tmp_path / "spool"}"\npartition = "bench"\npoll_seconds = 0.3\n'
+    root = make_python_project(
+        "refslurm",
+        manifest=python_manifest("refslurm", benchmarks=BENCHMARKS) + slurm,
+        files={"bench/runner.py": RUNNER, "solver.py": HONEST},
+    )
+    assert bench("register", str(root)).code == 0
+    assert bench("run", "refslurm", "output").code == 0
+    assert bench("freeze-reference", "refslurm", "output").code == 0
+    honest = bench("run", "refslurm", "speed", "--executor", "slurm", timeout=DEADLINE)
+    assert honest.code == 0, honest.err
+    assert {r["status"] for r in _history(bench, "refslurm", "speed")} == {"ok"}
+
+    (root / "solver.py").write_text(SKIPPING)
+    commit_all(root, "skip the work when timed")
+    r = bench("run", "refslurm", "speed", "--executor", "slurm", timeout=DEADLINE)
+    assert r.code != 0 and "all 4 repetition(s) of refslurm/speed failed" in r.err, r.err
+    r = bench("run", "refslurm", "unchecked", "--executor", "slurm", timeout=DEADLINE)
+    assert r.code == 0, r.err
+    sha = git(root, "rev-parse", "HEAD")
+    skipped = [r for r in _history(bench, "refslurm", "speed") if r["git_sha"] == sha]
+    assert len(skipped) == 4 and {r["status"] for r in skipped} == {"error"}
+    assert {r["executor"] for r in skipped} == {"slurm"}
+    assert all(
+        r["message"].startswith("output differs from the reference of output") for r in skipped
+    )
+    # The control: without output_reference the same bundles are ok rows.
+    unchecked = [r for r in _history(bench, "refslurm", "unchecked") if r["git_sha"] == sha]
+    assert len(unchecked) == 4 and {r["status"] for r in unchecked} == {"ok"}
