@@ -15,14 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from _slurm import DEADLINE, _history, _until_done, _wait_slurm
 from _support import commit_all, git, python_manifest
-from test_slurm_executor import (  # the cluster project and its helpers
-    DEADLINE,
-    _history,
-    _until_done,
-    _wait_slurm,
-    cluster_project,  # noqa: F401  (a fixture)
-)
 
 from benchstone.api._sidebyside import pair_order
 
@@ -94,9 +88,11 @@ def test_a_side_by_side_run_on_slurm_is_one_window_on_one_node_in_pair_order(
     assert verified.code == 0, verified.out + verified.err
 
 
-def _window_in_background(bench, root: Path, project: str) -> dict:
-    """Establish ``speed`` on the cluster, commit, and start a window in the background."""
-    established = bench("baseline", "establish", project, "speed", timeout=DEADLINE)
+def _window_in_background(bench, root: Path, project: str, *, establish: str = "slurm") -> dict:
+    """Establish ``speed`` (on ``establish``), commit, and start a window in the background."""
+    established = bench(
+        "baseline", "establish", project, "speed", "--executor", establish, timeout=DEADLINE
+    )
     assert established.code == 0, established.err
     (root / "NOTES").write_text("a candidate commit\n")
     commit_all(root, "candidate")
@@ -147,25 +143,61 @@ def test_a_baseline_bundle_relabelled_as_the_candidate_is_refused(
 def test_a_window_whose_task_fails_is_error_rows_with_its_stderr_and_no_worktree_left(
     cluster_project, bench, tmp_path
 ) -> None:
-    """The worker cannot start (a spec that is not one): every slot is an error row."""
-    root = cluster_project()
-    document = _window_in_background(bench, root, "onslurm")
+    """The node worker cannot read the job's nonce: every slot of the window is an error
+    row quoting the task's stderr, and the baseline worktree still goes."""
+    root = cluster_project(extra_args='["--hold"]')
+    document = _window_in_background(bench, root, "onslurm", establish="local")
     job = document["job"]
+    assert len(_spool_leftovers(tmp_path / "spool", job["id"])) == 1  # the worktree
+    (tmp_path / "spool" / job["id"] / "nonce").unlink()
+    subprocess.run(["scontrol", "release", job["slurm_job"]], check=True, capture_output=True)
     _wait_slurm(job["slurm_job"], 1)
     assert _until_done(bench, job["id"])["state"] == "done"
-    # A second window whose spec is damaged before the node reads it: submitted held.
-    held = bench("run", "onslurm", "speed", "--background", "--json")
-    assert held.code == 0, held.err
-    second = json.loads(held.out)["job"]
-    subprocess.run(["scontrol", "hold", second["slurm_job"]], check=False, capture_output=True)
-    (tmp_path / "spool" / second["id"] / "spec.json").write_text("{}")
-    subprocess.run(["scontrol", "release", second["slurm_job"]], check=True, capture_output=True)
-    _wait_slurm(second["slurm_job"], 1)
-    assert _until_done(bench, second["id"])["state"] in ("done", "failed")
-    rows = [r for r in _history(bench, "onslurm", "speed") if r["job_id"] == second["id"]]
+    rows = [r for r in _history(bench, "onslurm", "speed") if r["job_id"] == job["id"]]
     assert len(rows) == 8 and {r["status"] for r in rows} == {"error"}
-    assert all("key 'format' must be" in r["message"] for r in rows), rows[0]["message"]
-    assert _spool_leftovers(tmp_path / "spool", second["id"]) == []
+    assert {r["window"] for r in rows} == {document["window"]}
+    for row in rows:
+        assert "cannot read the job's nonce" in row["message"], row["message"]
+        assert f"repetition {row['repetition']} ({row['arm']} arm)" in row["message"]
+    assert _spool_leftovers(tmp_path / "spool", job["id"]) == []
+    assert git(root, "worktree", "list").count("\n") == 0
+
+
+def test_a_baseline_worktree_moved_while_the_job_waits_runs_nothing(
+    cluster_project, bench, tmp_path
+) -> None:
+    """Attack: check another commit out in the spool's baseline worktree before the node
+    starts, so "baseline" rows would measure the candidate's code."""
+    root = cluster_project(extra_args='["--hold"]')
+    document = _window_in_background(bench, root, "onslurm", establish="local")
+    job = document["job"]
+    (holder,) = _spool_leftovers(tmp_path / "spool", job["id"])
+    tree = tmp_path / "spool" / job["id"] / holder / "tree"
+    git(tree, "checkout", "--quiet", "--detach", git(root, "rev-parse", "HEAD"))
+    subprocess.run(["scontrol", "release", job["slurm_job"]], check=True, capture_output=True)
+    _wait_slurm(job["slurm_job"], 1)
+    assert _until_done(bench, job["id"])["state"] == "done"
+    rows = [r for r in _history(bench, "onslurm", "speed") if r["job_id"] == job["id"]]
+    assert len(rows) == 8 and {r["status"] for r in rows} == {"error"}
+    assert all("the baseline worktree is at" in r["message"] for r in rows), rows[0]["message"]
+    assert all(r["wall_clock"] is None for r in rows)
+    assert _spool_leftovers(tmp_path / "spool", job["id"]) == []
+
+
+def test_a_window_sbatch_refuses_leaves_no_baseline_worktree(
+    cluster_project, bench, tmp_path
+) -> None:
+    root = cluster_project(extra_args='["--no-such-sbatch-option"]')
+    established = bench("baseline", "establish", "onslurm", "speed", "--executor", "local")
+    assert established.code == 0, established.err
+    (root / "NOTES").write_text("a candidate commit\n")
+    commit_all(root, "candidate")
+    r = bench("run", "onslurm", "speed", timeout=DEADLINE)
+    assert r.code != 0 and r.err.startswith("Error: "), r.err
+    assert "sbatch" in r.err
+    (job_dir,) = (tmp_path / "spool").iterdir()
+    assert _spool_leftovers(tmp_path / "spool", job_dir.name) == []
+    assert git(root, "worktree", "list").count("\n") == 0
 
 
 def test_a_held_out_benchmark_is_refused_on_slurm(slurm_cluster, bench, tmp_path) -> None:
