@@ -201,21 +201,13 @@ def test_a_window_sbatch_refuses_leaves_no_baseline_worktree(
 
 
 def test_a_held_out_benchmark_is_refused_on_slurm(slurm_cluster, bench, tmp_path) -> None:
-    benchmarks = """
-[[benchmarks]]
-name = "held"
-tier = "quality"
-metric_direction = "maximize"
-repetitions = 2
-baseline_seeds = [1, 2]
-held_out = true
-"""
     from _support import create_python_project
+    from test_held_out import BENCHMARKS
 
     root = create_python_project(
         tmp_path,
         "heldslurm",
-        manifest=python_manifest("heldslurm", benchmarks=benchmarks)
+        manifest=python_manifest("heldslurm", benchmarks=BENCHMARKS)
         + f'\n[slurm]\nspool = "{tmp_path / "spool"}"\npartition = "bench"\n',
     )
     assert bench("register", str(root)).code == 0
