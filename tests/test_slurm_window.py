@@ -254,3 +254,31 @@ def test_output_reference_is_checked_when_a_slurm_bundle_is_ingested(
     # The control: without output_reference the same bundles are ok rows.
     unchecked = [r for r in _history(bench, "refslurm", "unchecked") if r["git_sha"] == sha]
     assert len(unchecked) == 4 and {r["status"] for r in unchecked} == {"ok"}
+
+
+def test_establish_at_sha_on_slurm_runs_a_spool_worktree_and_removes_it(
+    cluster_project, bench, tmp_path
+) -> None:
+    """--at-sha on the cluster: the commit's locked worktree is made in the spool (the
+    only place the node sees), measured there, and gone once the job is ingested."""
+    root = cluster_project()
+    old = git(root, "rev-parse", "HEAD")
+    (root / "NOTES").write_text("a later commit\n")
+    commit_all(root, "later")
+    r = bench("baseline", "establish", "onslurm", "speed", "--at-sha", old[:8], timeout=DEADLINE)
+    assert r.code == 0, r.err
+    assert "baseline set: onslurm/speed -> " + old[:10] in r.out, r.out
+    runs = _history(bench, "onslurm", "speed")
+    assert len(runs) == 4 and {r["git_sha"] for r in runs} == {old}
+    assert {r["status"] for r in runs} == {"ok"} and {r["executor"] for r in runs} == {"slurm"}
+    assert {r["git_dirty"] for r in runs} == {False}
+    spool = tmp_path / "spool"
+    assert not list(spool.glob("benchstone-worktree-*"))  # removed with the job
+    assert git(root, "worktree", "list").count("\n") == 0
+    # The pointer's commit then is a window's baseline arm, measured next to HEAD.
+    ran = bench("run", "onslurm", "speed", "--json", timeout=DEADLINE)
+    assert ran.code == 0, ran.err
+    window = json.loads(ran.out)["window"]
+    rows = [r for r in _history(bench, "onslurm", "speed") if r["window"] == window]
+    assert {r["git_sha"] for r in rows if r["arm"] == "baseline"} == {old}
+    assert len(rows) == 8 and {r["status"] for r in rows} == {"ok"}

@@ -53,7 +53,7 @@ from benchstone.api._repetition import (
 )
 from benchstone.api._report import dispatch_report
 from benchstone.api._sidebyside import BASELINE
-from benchstone.api._slurm_window import baseline_plan, remove_baseline
+from benchstone.api._slurm_window import baseline_plan, remove_worktrees
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
     Bundle,
@@ -363,7 +363,7 @@ class _Pass:
     def _close(self, rows: list[Run]) -> tuple[DispatchReport | None, str | None]:
         """Finish the record (once): the pointer for an establish, the outcome line; the
         window's baseline worktree goes (every task has ended, or no row would be missing)."""
-        remove_baseline(self.info, Path(self.record.root))
+        remove_worktrees(self.info, Path(self.record.root))
         with self.files.locked(shared=True):
             current = self.files.load(self.record.id)
         rows.sort(key=self._order)

@@ -60,7 +60,7 @@ def run_task(spec_path: Path, task: int) -> list[Path]:
     root = Path(spec.root)
     scratch = Path(tempfile.mkdtemp(prefix="benchstone-node-", dir=runs_dir()))
     try:
-        refusal = _refusal(spec, root)
+        refusal = _refusal(spec, root, in_spool=root.is_relative_to(spool))
         if refusal is None and spec.baseline_root is not None:
             refusal = _baseline_refusal(spec, root)
         for slot in slots:
@@ -84,7 +84,9 @@ def run_task(spec_path: Path, task: int) -> list[Path]:
                     hidden=(*(Path(p) for p in spec.hidden), spool, runs_dir()),
                     holding=holding,
                     corpus_from=root,
-                    reachable=(arm_root,) if arm_root != root else (),
+                    # A worktree the submitter made in the spool (a window's baseline arm,
+                    # an --at-sha checkout) is mounted back for the repetitions of its arm.
+                    reachable=(arm_root,) if arm_root.is_relative_to(spool) else (),
                 )
             else:
                 rep = failed_repetition(slot.index, slot.seed, spec.total, refusal)
@@ -106,19 +108,30 @@ def _baseline_refusal(spec: NodeSpec, root: Path) -> str | None:
     assert spec.baseline_root is not None
     path = Path(spec.baseline_root)
     try:
-        state = git_state(path)
-        if state.sha != spec.baseline_sha:
-            return (
-                f"{path}: the baseline worktree is at {state.sha[:10]}, not the baseline "
-                f"commit {str(spec.baseline_sha)[:10]} job {spec.job} was submitted with"
-            )
-        return _evaluator_drift(spec, path, load_manifest(root))
+        return _moved(path, str(spec.baseline_sha), spec.job, "baseline") or _evaluator_drift(
+            spec, path, load_manifest(root)
+        )
     except (ApiError, RunnerError) as exc:
         return f"on node {socket.gethostname()}: baseline arm: {exc}"
 
 
-def _refusal(spec: NodeSpec, root: Path) -> str | None:
-    """Why the checkout is not what was planned (so nothing may run), or None."""
+def _moved(path: Path, sha: str, job: str, what: str) -> str | None:
+    """Why a worktree the submitter made is not at ``sha`` any more, or None. Only HEAD is
+    compared: the locked evaluator written over it may differ from the commit's files."""
+    state = git_state(path)
+    if state.sha == sha:
+        return None
+    return (
+        f"{path}: the {what} worktree is at {state.sha[:10]}, not the {what} commit "
+        f"{sha[:10]} job {job} was submitted with"
+    )
+
+
+def _refusal(spec: NodeSpec, root: Path, *, in_spool: bool = False) -> str | None:
+    """Why the checkout is not what was planned (so nothing may run), or None.
+
+    ``in_spool``: the checkout is an --at-sha worktree the submitter made in the spool.
+    """
     try:
         manifest = load_manifest(root)
         if manifest.hash != spec.manifest_hash:
@@ -130,6 +143,8 @@ def _refusal(spec: NodeSpec, root: Path) -> str | None:
         drift = _evaluator_drift(spec, root, manifest)
         if drift is not None:
             return drift
+        if in_spool:
+            return _moved(root, spec.git_sha, spec.job, "--at-sha")
         check_unchanged(root, spec)
     except (ApiError, RunnerError) as exc:
         return f"on node {socket.gethostname()}: {exc}"

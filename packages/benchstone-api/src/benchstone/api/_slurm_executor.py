@@ -35,7 +35,7 @@ from benchstone.api._node_spec import (
     task_layout,
     write_job_files,
 )
-from benchstone.api._slurm_window import prepare_baseline, remove_baseline, window_layout
+from benchstone.api._slurm_window import prepare_baseline, remove_worktrees, window_layout
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
     BenchmarkSpec,
@@ -78,12 +78,21 @@ def slurm_settings(manifest: Manifest, spec: BenchmarkSpec) -> SlurmSettings:
     return manifest.slurm
 
 
-def slurm_record(manifest: Manifest, spec: BenchmarkSpec, plan: DispatchPlan) -> dict[str, Any]:
+def slurm_record(
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    *,
+    repository: Path,
+    checkout: Path | None = None,
+) -> dict[str, Any]:
     """What the job record keeps for ingesting: spool, nonce, task layout, metric source.
 
     ``slurm_job`` is filled in once sbatch has answered; a window's ``baseline_root`` and
-    ``baseline_plan`` once its worktree is made. A window is one task on an exclusive
-    node whatever ``repetitions_per_task`` and ``exclusive`` say.
+    ``baseline_plan`` once its worktree is made. ``checkout`` is an --at-sha worktree in
+    the spool, removed with the job; ``repository`` is the project's git checkout. A
+    window is one task on an exclusive node whatever ``repetitions_per_task`` and
+    ``exclusive`` say.
     """
     settings = slurm_settings(manifest, spec)
     if plan.window is not None:
@@ -102,7 +111,10 @@ def slurm_record(manifest: Manifest, spec: BenchmarkSpec, plan: DispatchPlan) ->
         "output_reference": spec.output_reference,
         "exclusive": settings.exclusive or plan.window is not None,
         "cancelled": False,
+        "repository": str(repository),
     }
+    if checkout is not None:
+        record["checkout_root"] = str(checkout)
     if plan.window is not None:
         record["arms"] = [[slot.arm for slot in task] for task in layout]
     return record
@@ -173,7 +185,7 @@ def submit(
             options=options,
         )
     except BaseException as exc:
-        remove_baseline(info, root)
+        remove_worktrees(info, root)
         if isinstance(exc, ApiError | RunnerError):
             finish(files, record.id, state="failed", message=str(exc))
         raise

@@ -66,8 +66,11 @@ def baseline_plan(info: Mapping[str, Any], source: str) -> DispatchPlan | None:
     return None if data is None else plan_from_dict(data, source)
 
 
-def remove_baseline(info: Mapping[str, Any], root: Path) -> None:
-    """Remove a window job's baseline worktree (if any, and if still there)."""
-    path = info.get("baseline_root")
-    if path and Path(str(path)).exists():
-        remove_worktree(root, Path(str(path)))
+def remove_worktrees(info: Mapping[str, Any], root: Path) -> None:
+    """Remove the worktrees a job made in the spool (a window's baseline arm, an --at-sha
+    checkout), if still there; git forgets them in the job's ``repository``."""
+    repository = Path(str(info.get("repository") or root))
+    for key in ("baseline_root", "checkout_root"):
+        path = info.get(key)
+        if path and Path(str(path)).exists():
+            remove_worktree(repository, Path(str(path)))
