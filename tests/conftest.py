@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _slurm import slurm_cluster  # noqa: F401  (the session fixture, shared by every test)
+from _slurm import cluster_project, slurm_cluster  # noqa: F401  (fixtures shared by every test)
 from _support import (
     BASH_RUNNER,
     PROTOCOL_ARGS,

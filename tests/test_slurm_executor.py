@@ -15,137 +15,15 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
+from _slurm import DEADLINE, RUNNER, _history, _job, _until_done, _wait_slurm
 from _support import (
     bench_command,
     commit_all,
-    create_python_project,
     live_processes_in,
     python_manifest,
 )
 
 from benchstone.runner import task_states
-
-DEADLINE = 180.0  # generous bound on a loaded machine; not a timing assertion
-
-RUNNER = """\
-import sys
-import time
-
-from benchstone.protocol import Runner
-
-runner = Runner()
-
-
-@runner.entry_point
-def speed(config):
-    # bench/tuning.txt is git-ignored but part of the locked evaluator (under bench/).
-    return float(open("bench/tuning.txt").read()) + (config.seed % 7) * 0.001
-
-
-@runner.entry_point
-def peek(config):
-    # The code under test knows the spool from the manifest: it looks for the job's nonce
-    # (to forge sealed bundles) and plants a file for the submitter to ingest.
-    import tomllib
-    from pathlib import Path
-
-    spool = Path(tomllib.loads(Path("bench/manifest.toml").read_text())["slurm"]["spool"])
-    nonces = [p.read_text() for p in spool.glob("*/nonce")] if spool.is_dir() else []
-    try:
-        (spool / f"planted-{config.seed}").write_text("forged")
-    except OSError:
-        pass
-    return float(len(nonces))
-
-
-@runner.entry_point
-def slow(config):
-    time.sleep(60)
-    return 1.0
-
-
-runner.main()
-"""
-
-
-def _manifest(name: str, spool: Path, *, extra_args: str = "[]", more: str = "") -> str:
-    benchmarks = """
-[[benchmarks]]
-name = "speed"
-tier = "performance"
-metric_direction = "minimize"
-repetitions = 4
-baseline_seeds = [1, 2, 3, 4]
-
-[[benchmarks]]
-name = "peek"
-tier = "performance"
-metric_direction = "minimize"
-repetitions = 2
-
-[[benchmarks]]
-name = "slow"
-tier = "performance"
-metric_direction = "minimize"
-repetitions = 4
-baseline_seeds = [1, 2, 3, 4]
-"""
-    slurm = f"""
-[slurm]
-spool = "{spool}"
-partition = "bench"
-time_limit = "10"
-poll_seconds = 0.3
-extra_args = {extra_args}
-{more}
-"""
-    return python_manifest(name, extra='executor = "slurm"', benchmarks=benchmarks) + slurm
-
-
-@pytest.fixture
-def cluster_project(slurm_cluster, tmp_path: Path, bench):
-    """A registered project whose benchmarks run on the test cluster (spool under tmp)."""
-
-    def make(name: str = "onslurm", **options: str) -> Path:
-        root = create_python_project(
-            tmp_path,
-            name,
-            manifest=_manifest(name, tmp_path / "spool", **options),
-        )
-        (root / "bench" / "runner.py").write_text(RUNNER)
-        (root / ".gitignore").write_text("bench/tuning.txt\n")
-        (root / "bench" / "tuning.txt").write_text("1.0\n")
-        commit_all(root, "cluster runner")
-        result = bench("register", str(root))
-        assert result.code == 0, result.err
-        return root
-
-    return make
-
-
-def _history(bench, project: str, benchmark: str) -> list[dict]:
-    result = bench("history", project, benchmark, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)["runs"]
-
-
-def _job(bench, job_id: str) -> dict:
-    result = bench("status", "--all", "--json")
-    assert result.code == 0, result.err
-    (found,) = [j for j in json.loads(result.out)["jobs"] if j["id"] == job_id]
-    return found
-
-
-def _until_done(bench, job_id: str) -> dict:
-    """`bench status` until it has ingested the whole job (each call is one ingest pass)."""
-    end = time.monotonic() + DEADLINE
-    while True:
-        job = _job(bench, job_id)
-        if job["state"] in ("done", "failed"):
-            return job
-        assert time.monotonic() < end, f"job {job_id} not finished: {job}"
-        time.sleep(0.5)
 
 
 def _background(bench, project: str, benchmark: str) -> dict:
@@ -166,18 +44,6 @@ def _submitted(bench, proc: subprocess.Popen) -> dict:
         if jobs and jobs[0].get("slurm_job"):
             return jobs[0]
         time.sleep(0.05)
-
-
-def _wait_slurm(slurm_job: str, tasks: int, *, finished: bool = True) -> None:
-    end = time.monotonic() + DEADLINE
-    while True:
-        states = task_states(slurm_job, tasks)
-        if finished and all(s.finished for s in states.values()):
-            return
-        if not finished and any(s.value == "running" for s in states.values()):
-            return
-        assert time.monotonic() < end, f"slurm job {slurm_job}: {states}"
-        time.sleep(0.3)
 
 
 def test_a_run_of_four_repetitions_lands_four_rows_from_the_node(
@@ -403,7 +269,9 @@ def test_the_demo_project_on_slurm_gives_a_verdict_and_verifies(
     assert verdict.out.startswith("verdict: PROMOTE"), verdict.out + verdict.err
     assert verdict.code == 0
     runs = _history(bench, PROJECT, BENCHMARK)
-    assert len(runs) == 10 and {r["executor"] for r in runs} == {"slurm"}
+    # 5 established, then one window of 5 pairs (tests/test_slurm_window.py).
+    assert len(runs) == 15 and {r["executor"] for r in runs} == {"slurm"}
+    assert len([r for r in runs if r["window"] is not None]) == 10
     verified = bench("verify")
     assert verified.code == 0, verified.out + verified.err
 

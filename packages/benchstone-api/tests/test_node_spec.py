@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,14 @@ from benchstone.api import ApiError
 from benchstone.api._node_spec import (
     NodeSpec,
     Slot,
+    make_job_directory,
     read_nonce,
     task_layout,
     task_owners,
     write_job_files,
 )
+from benchstone.api._sidebyside import pair_order
+from benchstone.api._slurm_window import window_layout
 from benchstone.runner import new_nonce
 
 
@@ -46,7 +50,7 @@ def test_layout_puts_consecutive_repetitions_in_one_task() -> None:
         (Slot(2, 13), Slot(3, 14)),
         (Slot(4, 15),),
     )
-    assert task_owners([[s.index for s in t] for t in layout]) == {0: 0, 1: 0, 2: 1, 3: 1, 4: 2}
+    assert task_owners(layout) == {"rep0": 0, "rep1": 0, "rep2": 1, "rep3": 1, "rep4": 2}
     with pytest.raises(ApiError, match="at least 1"):
         task_layout(range(5), seeds, per_task=0)
 
@@ -54,21 +58,40 @@ def test_layout_puts_consecutive_repetitions_in_one_task() -> None:
 def test_job_files_round_trip_private(tmp_path: Path) -> None:
     spec = _spec(task_layout(range(5), [1, 2, 3, 4, 5], per_task=3))
     nonce = new_nonce()
-    path = write_job_files(tmp_path / "spool" / spec.job, spec, nonce)
+    path = write_job_files(make_job_directory(tmp_path / "spool" / spec.job), spec, nonce)
     assert NodeSpec.read(path) == spec
     assert read_nonce(path.parent) == nonce
     for item in (path.parent, path, path.parent / "nonce"):
         assert stat.S_IMODE(item.stat().st_mode) in (0o700, 0o600)
     with pytest.raises(ApiError, match="already exists; the spool belongs to another job"):
-        write_job_files(path.parent, spec, nonce)
+        make_job_directory(path.parent)
+
+
+def test_a_window_is_one_task_in_pair_order_and_its_spec_round_trips(tmp_path: Path) -> None:
+    layout = window_layout("w00000000000000ab", [7, 8, 9])
+    assert len(layout) == 1  # one allocation, one node
+    (slots,) = layout
+    assert [(s.index, s.seed) for s in slots] == [(0, 7), (0, 7), (1, 8), (1, 8), (2, 9), (2, 9)]
+    assert [s.arm for s in slots] == [
+        arm for pair in range(3) for arm in pair_order("w00000000000000ab", pair)
+    ]
+    assert {s.name for s in slots[:2]} == {"rep0-baseline", "rep0-candidate"}
+    spec = replace(
+        _spec(layout),
+        window="w00000000000000ab",
+        baseline_root="/spool/j/b/tree",
+        baseline_sha="ab",
+    )
+    path = write_job_files(make_job_directory(tmp_path / "j"), spec, new_nonce())
+    assert NodeSpec.read(path) == spec
 
 
 def test_a_damaged_spec_names_the_key(tmp_path: Path) -> None:
-    path = write_job_files(tmp_path / "j", _spec(((Slot(0, 1),),)), new_nonce())
+    path = write_job_files(make_job_directory(tmp_path / "j"), _spec(((Slot(0, 1),),)), new_nonce())
     data = json.loads(path.read_text())
     data["tasks"] = [[[0, "one"]]]
     path.write_text(json.dumps(data))
-    with pytest.raises(ApiError, match=r"key 'tasks' must be a list of \[\[index, seed\]"):
+    with pytest.raises(ApiError, match=r"key 'tasks' must be a list of \[\[index, seed\(, arm\)\]"):
         NodeSpec.read(path)
     (path.parent / "nonce").write_text("not hex")
     with pytest.raises(ApiError, match="not a job nonce"):

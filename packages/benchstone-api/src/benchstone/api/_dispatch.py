@@ -5,9 +5,12 @@ seeds), so a refusal is an immediate error whether or not it then runs in the ba
 The scheduler admits it (thread and GPU budget) before the first repetition; a foreground
 dispatch then runs under its own job record, a background one is handed to a worker.
 With the Slurm executor the repetitions are submitted as one job array instead, and a
-foreground dispatch waits and ingests their bundles (api._slurm_executor).
-``at_sha`` runs in a temporary git worktree of that commit, with that commit's manifest.
-A local run of a side-by-side benchmark (measurement = "side_by_side", with a baseline
+foreground dispatch waits and ingests their bundles (api._slurm_executor); a side-by-side
+window there is one task on one exclusive node, its baseline worktree in the job's spool
+directory (api._slurm_window).
+``at_sha`` runs in a temporary git worktree of that commit, with that commit's manifest
+(on Slurm, in the spool, removed with the job).
+A run of a side-by-side benchmark (measurement = "side_by_side", with a baseline
 pointer) plans one window: the baseline pointer's commit is measured next to the checkout
 (api._sidebyside), and ``until_decided`` grows that window stage by stage (api._until).
 """
@@ -42,6 +45,7 @@ from benchstone.api._sidebyside import (
     build,
     locked_worktree,
     new_window,
+    open_locked_worktree,
     run_pairs,
     window_arms,
 )
@@ -59,6 +63,7 @@ from benchstone.runner import (
     GitState,
     Manifest,
     load_manifest,
+    remove_worktree,
     resolve_sha,
 )
 from benchstone.store import LockEvent, Run, Store
@@ -244,7 +249,18 @@ def _dispatch(
         lock = require_lock(store, context.name, context.root)
         if at_sha is None:
             check_drift(store, lock, context.root, context.manifest)
-        with _checkout(store, lock, context, at_sha) as (root, manifest, sha, state):
+        spool = None  # an --at-sha worktree on the cluster goes where its node can see it
+        if at_sha is not None and executor != "local":
+            listed = context.manifest.benchmark(benchmark)
+            if (executor or listed.executor) == "slurm":
+                spool = slurm_settings(context.manifest, listed).spool
+        with _checkout(store, lock, context, at_sha, spool=spool) as (
+            root,
+            manifest,
+            sha,
+            state,
+            adopt,
+        ):
             spec = manifest.benchmark(benchmark)
             if kind == "establish" and spec.tier == "correctness":
                 raise ApiError(
@@ -254,20 +270,12 @@ def _dispatch(
                 )
             background = check_mode(spec, context.name, background=background, at_sha=sha)
             on_cluster = (executor or spec.executor) == "slurm"
-            if on_cluster and at_sha is not None:
-                raise ApiError(
-                    "--at-sha measures a temporary git worktree on this host, which the "
-                    "cluster's nodes cannot see; check out that commit in the shared checkout "
-                    "and dispatch without --at-sha, or use --executor local"
-                )
             if on_cluster:
                 slurm_settings(manifest, spec)  # refuse before planning, not after
                 _local_only(manifest, spec)
             pointer = store.baseline(context.name, spec.name) if kind == "run" else None
-            # The cluster's nodes cannot see a worktree of this host: stored there.
-            side_by_side = (
-                spec.measurement == "side_by_side" and pointer is not None and not on_cluster
-            )
+            # On Slurm the window is one task on one exclusive node (api._slurm_window).
+            side_by_side = spec.measurement == "side_by_side" and pointer is not None
             stages = None
             if until_decided:
                 stages = _until_stages(
@@ -313,12 +321,23 @@ def _dispatch(
                     "until_decided": until_decided,
                     "max_repetitions": max_repetitions,
                 },
-                slurm=slurm_record(manifest, spec, plan) if on_cluster else None,
+                slurm=(
+                    slurm_record(
+                        manifest,
+                        spec,
+                        plan,
+                        repository=context.root,
+                        checkout=root if spool is not None else None,
+                    )
+                    if on_cluster
+                    else None
+                ),
             )
             if on_cluster:
                 if on_plan is not None:
                     on_plan(plan)
                 record = submit(store, manifest, spec, plan, record, root=root)
+                adopt()  # the job removes its --at-sha worktree once ingested
                 if background:
                     return _handed_over(plan, job(record.id, home=store.paths.home))
                 return wait(
@@ -402,8 +421,13 @@ def _local_only(manifest: Manifest, spec: BenchmarkSpec) -> None:
 
 @contextlib.contextmanager
 def _checkout(
-    store: Store, lock: LockEvent, context: ProjectContext, at_sha: str | None
-) -> Iterator[tuple[Path, Manifest, str | None, GitState | None]]:
+    store: Store,
+    lock: LockEvent,
+    context: ProjectContext,
+    at_sha: str | None,
+    *,
+    spool: Path | None = None,
+) -> Iterator[tuple[Path, Manifest, str | None, GitState | None, Callable[[], None]]]:
     """Where to run and with which manifest: the project's checkout, or a commit's worktree.
 
     A commit's worktree gets the locked evaluator written over it (the commit's own
@@ -412,21 +436,44 @@ def _checkout(
 
     The worktree is removed on every way out (an error, Ctrl-C). Messages that name a path
     inside it name ``<root>@<sha>`` instead, since the temporary path is gone by the time
-    the user reads them.
+    the user reads them. With ``spool`` (a Slurm dispatch) it is made in the spool, which
+    the nodes see, and the last item yielded hands it to the job once submitted: from
+    then on the job's ingest removes it, and an error or Ctrl-C here leaves it alone.
     """
     if at_sha is None:
-        yield context.root, context.manifest, None, None
+        yield context.root, context.manifest, None, None, lambda: None
         return
     sha = resolve_sha(context.root, at_sha)
-    with locked_worktree(store, lock, context.root, sha, hidden=False) as (path, state):
-        manifest = load_manifest(path)
-        if manifest.project.name != context.name:
-            raise ApiError(
-                f"{context.root}@{sha[:10]}: bench/manifest.toml names project "
-                f"'{manifest.project.name}', not '{context.name}'; --at-sha needs a commit "
-                "of the same project"
-            )
-        yield path, manifest, sha, state
+    if spool is None:
+        with locked_worktree(store, lock, context.root, sha, hidden=False) as (path, state):
+            yield path, _commit_manifest(context, path, sha), sha, state, lambda: None
+        return
+    try:
+        spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ApiError(
+            f"{spool}: cannot create the spool ({exc.strerror}); [slurm] spool must be a "
+            "writable directory on the shared filesystem"
+        ) from None
+    path, state = open_locked_worktree(store, lock, context.root, sha, parent=spool)
+    adopted: list[bool] = []
+    try:
+        yield path, _commit_manifest(context, path, sha), sha, state, lambda: adopted.append(True)
+    finally:
+        if not adopted:
+            remove_worktree(context.root, path)
+
+
+def _commit_manifest(context: ProjectContext, path: Path, sha: str) -> Manifest:
+    """The (locked) manifest of the worktree of ``sha``; it must name the same project."""
+    manifest = load_manifest(path)
+    if manifest.project.name != context.name:
+        raise ApiError(
+            f"{context.root}@{sha[:10]}: bench/manifest.toml names project "
+            f"'{manifest.project.name}', not '{context.name}'; --at-sha needs a commit "
+            "of the same project"
+        )
+    return manifest
 
 
 def _until_stages(

@@ -251,21 +251,12 @@ def _statistical_verdict(
     pointer = store.baseline(project, benchmark)
     side_by_side = spec.measurement == "side_by_side" and pointer is not None
     rows = None
-    cluster_note = None
     if side_by_side:
         assert pointer is not None
         rows = window_rows(
             store, project, benchmark, candidate_sha=sha, baseline_sha=pointer.git_sha, only=windows
         )
         at_sha = list(rows.candidate)
-        if not rows.windows and _cluster_only(store, project, benchmark, sha):
-            # The cluster's nodes cannot see a worktree of this host, so a Slurm dispatch
-            # is stored (api._dispatch): judge it as stored, and say so.
-            side_by_side, rows = False, None
-            cluster_note = (
-                "measured on the cluster (executor slurm), where side-by-side measurement "
-                "is not available: compared with the stored baseline"
-            )
     if rows is None:
         at_sha = [
             r
@@ -374,7 +365,7 @@ def _statistical_verdict(
         )
     else:
         gate = compare(base_values, cand_values, look=look, **options)
-    notes: tuple[str, ...] = (cluster_note,) if cluster_note else ()
+    notes: tuple[str, ...] = ()
     if rows is not None:
         note = cross_check(spec, stored, baseline_runs, baseline_sha=pointer.git_sha)
         notes = (note,) if note else ()
@@ -389,16 +380,6 @@ def _statistical_verdict(
         **common,
         **pointer_context,
     )
-
-
-def _cluster_only(store: Store, project: str, benchmark: str, sha: str) -> bool:
-    """Whether every ok run at ``sha`` outside a window was made by the Slurm executor."""
-    runs = [
-        r
-        for r in store.runs(project, benchmark, git_sha=sha, newest_first=False)
-        if r.git_sha == sha and r.window is None and r.status == "ok"
-    ]
-    return bool(runs) and all(r.executor == "slurm" for r in runs)
 
 
 def _no_window_reason(

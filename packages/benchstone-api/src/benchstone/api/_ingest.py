@@ -12,8 +12,14 @@ work twice). What a repetition's row says:
 - no bundle, and its array task finished (failed, cancelled, or done without writing it):
   an error row with the tail of the task's stderr, which Slurm kept in the spool.
 
+A side-by-side job's bundles (``rep<i>-<arm>``) are ingested in the window's run order,
+so row ids follow ``pair_order``; each must carry, under its seal, the window and arm the
+job laid out for its name, and becomes a row exactly like a local window's: the baseline
+arm's with the baseline commit's provenance (api._slurm_window).
+
 When every repetition has its row the job is finished here: an establish moves the
-baseline pointer, and the record is closed with the outcome.
+baseline pointer, the record is closed with the outcome, and a window's baseline
+worktree is removed from the spool.
 """
 
 from __future__ import annotations
@@ -32,9 +38,9 @@ from benchstone.api._job_files import Job, JobFiles, now_utc
 from benchstone.api._job_process import finish, plan_from_dict
 from benchstone.api._jobs import dispatch_summary
 from benchstone.api._node_spec import (
-    bundle_name,
-    index_of,
+    Slot,
     job_directory,
+    record_layout,
     slurm_job_name,
     task_owners,
 )
@@ -46,6 +52,8 @@ from benchstone.api._repetition import (
     repetition_row,
 )
 from benchstone.api._report import dispatch_report
+from benchstone.api._sidebyside import BASELINE
+from benchstone.api._slurm_window import baseline_plan, remove_worktrees
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
     Bundle,
@@ -125,10 +133,14 @@ class _Pass:
         self.job_dir = job_directory(self.spool, record.id)
         self.nonce = str(info.get("nonce", ""))
         self.slurm_job: str | None = info.get("slurm_job")
-        self.tasks: list[list[int]] = [list(t) for t in info.get("tasks", [])]
-        self.owner = task_owners(self.tasks)
+        layout = record_layout(info)
+        self.tasks = layout
+        # In run order: a window's slots follow pair_order, and so do its row ids.
+        self.slots: dict[str, Slot] = {slot.name: slot for task in layout for slot in task}
+        self.owner = task_owners(layout)
+        self.baseline_plan = baseline_plan(info, str(files.path(record)))
         self.metric_source = str(info.get("metric_source", "reported"))
-        self.total = len(self.plan.seeds)
+        self.total = len(self.slots)
         self.logs = store.paths.logs(self.plan.project, self.plan.benchmark)
 
     def bundle_id(self, name: str) -> str:
@@ -141,24 +153,27 @@ class _Pass:
             counts[state.value] = counts.get(state.value, 0) + 1
         appended: list[Run] = []
         # Bundles first (listed after the states were read: a task seen finished has
-        # published every bundle it will), then the repetitions their task left without.
-        for path in list_bundles(self.spool, self.record.id):
-            name = path.name[: -len(BUNDLE_SUFFIX)]
+        # published every bundle it will), in the layout's order, then the foreign ones,
+        # then the repetitions their task left without.
+        published = {
+            p.name[: -len(BUNDLE_SUFFIX)]: p for p in list_bundles(self.spool, self.record.id)
+        }
+        ordered = [n for n in self.slots if n in published]
+        for name in [*ordered, *sorted(set(published) - set(ordered))]:
             if self.store.run_by_bundle(self.bundle_id(name)) is None:
-                appended.extend(self._append(name, self._from_path(path, name)))
-        for index in range(self.total):
-            name = bundle_name(index)
+                appended.extend(self._append(name, self._from_path(published[name], name)))
+        for name, slot in self.slots.items():
             if self.store.run_by_bundle(self.bundle_id(name)) is not None:
                 continue
-            task = self.owner.get(index)
+            task = self.owner.get(name)
             state = states.get(task, TaskState.UNKNOWN) if task is not None else None
             if state is TaskState.UNKNOWN and self.info.get("cancelled"):
                 # Cancelled, and no source remembers the task (or sbatch never answered).
                 state = TaskState.CANCELLED
             if state is not None and state.finished and not self._published(name):
-                appended.extend(self._append(name, self._without_bundle(index, task, state)))
+                appended.extend(self._append(name, self._without_bundle(slot, task, state)))
         rows = self._rows()
-        appended.sort(key=lambda run: (run.repetition is None, run.repetition or 0, run.id))
+        appended.sort(key=self._order)
         result = Ingest(
             job_id=self.record.id,
             slurm_job=self.slurm_job,
@@ -195,13 +210,19 @@ class _Pass:
         with self.files.locked():
             self.files.update(self.record.id, slurm={**self.info, "slurm_job": found})
 
+    def _order(self, run: Run) -> tuple[bool, int, int]:
+        """Report order: a window's run order (row ids), else repetition order."""
+        if self.plan.window is not None:
+            return False, 0, run.id
+        return run.repetition is None, run.repetition or 0, run.id
+
     def _published(self, name: str) -> bool:
         return (self.job_dir / f"{name}{BUNDLE_SUFFIX}").exists()
 
     def _rows(self) -> list[Run]:
         rows = []
-        for index in range(self.total):
-            run = self.store.run_by_bundle(self.bundle_id(bundle_name(index)))
+        for name in self.slots:
+            run = self.store.run_by_bundle(self.bundle_id(name))
             if run is not None:
                 rows.append(run)
         return rows
@@ -213,15 +234,22 @@ class _Pass:
             digest = self.store.put_artifact(bundle.artifact_path)
         output_reference = self.info.get("output_reference")
         rep = check_output(self.store, self.plan.project, output_reference, digest, rep)
+        slot = self.slots.get(name)
+        arm = slot.arm if slot is not None else None
+        plan = self.plan
+        if arm == BASELINE and self.baseline_plan is not None:
+            plan = self.baseline_plan  # the baseline commit's sha, git state, digests
         row = repetition_row(
             rep,
-            self.plan,
+            plan,
             metric_source=self.metric_source,
             manifest_hash=self.record.manifest_hash or "",
             job_id=self.record.id,
             executor="slurm",
             artifact_digest=digest,
             bundle_id=self.bundle_id(name),
+            window=self.plan.window if arm is not None else None,
+            arm=arm,
         )
         try:
             return [self.store.append_run(row)]
@@ -230,48 +258,50 @@ class _Pass:
                 return []  # another ingester recorded it first: once is the rule
             raise
 
-    def _expected(self, name: str) -> tuple[int | None, int | None]:
-        index = index_of(name)
-        if index is None or not 0 <= index < self.total:
-            return None, None
-        return index, self.plan.seeds[index]
-
     def _from_path(self, path: Path, name: str) -> tuple[Repetition, Bundle | None]:
-        index, seed = self._expected(name)
+        slot = self.slots.get(name)
         where = f"bundle {self.record.id}/{path.name}"
-        if index is None:
+        total = len(self.plan.seeds)
+        if slot is None:
             message = f"foreign bundle: {where} names no repetition of the job"
-            return failed_repetition(None, None, self.total, message, host="-"), None
+            return failed_repetition(None, None, total, message, host="-"), None
+        index, seed = slot.index, slot.seed
         try:
             bundle = read_bundle(path, nonce=self.nonce, job=self.record.id)
         except RunnerError as exc:
             text = str(exc).replace(str(path), where)
-            return failed_repetition(index, seed, self.total, f"bundle rejected: {text}"), None
+            return failed_repetition(index, seed, total, f"bundle rejected: {text}"), None
         try:
-            return self._repetition(bundle, index, seed), bundle
+            return self._repetition(bundle, slot), bundle
         except ApiError as exc:
-            return failed_repetition(index, seed, self.total, f"bundle rejected: {exc}"), None
+            return failed_repetition(index, seed, total, f"bundle rejected: {exc}"), None
 
-    def _repetition(self, bundle: Bundle, index: int, seed: int | None) -> Repetition:
+    def _repetition(self, bundle: Bundle, slot: Slot) -> Repetition:
         doc = bundle.result
+        index, seed = slot.index, slot.seed
         where = f"bundle {bundle.bundle_id}: result.json"
         if doc.get("index") != index or doc.get("seed") != seed:
             raise ApiError(
                 f"{where} is repetition {doc.get('index')} with seed {doc.get('seed')}; the "
                 f"job planned repetition {index} with seed {seed}"
             )
+        labels = dict(bundle.labels)
+        planned = {"window": self.plan.window, "arm": slot.arm} if slot.arm else {}
+        if labels != planned:
+            raise ApiError(
+                f"bundle {bundle.bundle_id}: sealed labels {labels or 'none'}; the job laid "
+                f"out {planned or 'no window'} for it"
+            )
         status = doc.get("status")
         if status not in ("ok", "error"):
             raise ApiError(f"{where} key 'status' must be 'ok' or 'error'")
         measured = doc.get("measured") is not False
         m = bundle.measurements
-        stdout_log, stderr_log = self._keep_logs(
-            f"rep{index}", bundle.stdout_tail, bundle.stderr_tail
-        )
+        stdout_log, stderr_log = self._keep_logs(slot.name, bundle.stdout_tail, bundle.stderr_tail)
         return Repetition(
             index=index,
             seed=seed,
-            total=self.total,
+            total=len(self.plan.seeds),
             status=status,
             message=_text(doc.get("message")),
             started_at=_text(doc.get("started_at")) or now_utc(),
@@ -293,17 +323,18 @@ class _Pass:
         )
 
     def _without_bundle(
-        self, index: int, task: int, state: TaskState
+        self, slot: Slot, task: int, state: TaskState
     ) -> tuple[Repetition, Bundle | None]:
         tail = self._slurm_stderr(task)
         lines = [line for line in tail.splitlines() if line.strip()][-_MESSAGE_TAIL_LINES:]
         said = " | ".join(line.strip() for line in lines) or "its stderr is empty"
+        which = f"repetition {slot.index}" + (f" ({slot.arm} arm)" if slot.arm else "")
         message = (
-            f"slurm task {self.slurm_job}_{task} {state.value} without a bundle for "
-            f"repetition {index}: {said}"
+            f"slurm task {self.slurm_job}_{task} {state.value} without a bundle for {which}: {said}"
         )
-        _, stderr_log = self._keep_logs(f"rep{index}", "", tail)
-        rep = failed_repetition(index, self.plan.seeds[index], self.total, message, host="-")
+        _, stderr_log = self._keep_logs(slot.name, "", tail)
+        total = len(self.plan.seeds)
+        rep = failed_repetition(slot.index, slot.seed, total, message, host="-")
         return replace(rep, stderr_log=stderr_log), None
 
     def _slurm_stderr(self, task: int) -> str:
@@ -330,10 +361,12 @@ class _Pass:
         return paths[0], paths[1]
 
     def _close(self, rows: list[Run]) -> tuple[DispatchReport | None, str | None]:
-        """Finish the record (once): the pointer for an establish, the outcome line."""
+        """Finish the record (once): the pointer for an establish, the outcome line; the
+        window's baseline worktree goes (every task has ended, or no row would be missing)."""
+        remove_worktrees(self.info, Path(self.record.root))
         with self.files.locked(shared=True):
             current = self.files.load(self.record.id)
-        rows.sort(key=lambda run: run.repetition or 0)
+        rows.sort(key=self._order)
         notes = self.record.options.get("notes")
         if current is not None and current.finished:
             report = DispatchReport(

@@ -9,10 +9,13 @@ job's directory of the spool:
     <spool>/<job>/nonce        the job's sealing secret (0600); the worker reads it before
                                any repetition starts, and the sandbox hides the spool
     <spool>/<job>/rep<i>.bundle  one result bundle per repetition (benchstone.runner)
+    <spool>/<job>/baseline-*/tree  a side-by-side job's baseline arm: a worktree of the
+                               baseline pointer's commit with the locked evaluator over it
+    <spool>/<job>/rep<i>-<arm>.bundle  a window's bundles: pair i, arm baseline|candidate
 
 The task layout is the dispatch's, not the node's: a task may run several repetitions, in
-order, on one node. A side-by-side window is handed to one task that way, so its
-repetitions share one allocation (with ``--exclusive``, one whole node).
+order, on one node. A side-by-side window is one task that way (api._slurm_window): its
+pairs run in ``pair_order``, in one allocation on one ``--exclusive`` node.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ NODE_SPEC_FORMAT = "benchstone-node-spec-v1"
 SPEC_NAME = "spec.json"
 NONCE_NAME = "nonce"
 _MAX_SPEC_BYTES = 16 << 20
-_BUNDLE_NAME = re.compile(r"rep([0-9]{1,6})")
+_BUNDLE_NAME = re.compile(r"rep([0-9]{1,6})(?:-(baseline|candidate))?")
 
 
 def job_directory(spool: Path, job_id: str) -> Path:
@@ -43,23 +46,32 @@ def slurm_job_name(job_id: str) -> str:
     return f"bench-{job_id}"
 
 
-def bundle_name(index: int) -> str:
-    """The bundle name of repetition ``index`` (``rep3``): one per repetition of a job."""
-    return f"rep{index}"
+def bundle_name(index: int, arm: str | None = None) -> str:
+    """The bundle name of repetition ``index`` (``rep3``; in a window ``rep3-baseline``)."""
+    return f"rep{index}" if arm is None else f"rep{index}-{arm}"
 
 
-def index_of(name: str) -> int | None:
-    """The repetition a bundle name stands for, or None for a name no repetition has."""
+def slot_of(name: str) -> tuple[int, str | None] | None:
+    """The repetition and arm a bundle name stands for, or None for a name none has."""
     match = _BUNDLE_NAME.fullmatch(name)
-    return int(match.group(1)) if match else None
+    return (int(match.group(1)), match.group(2)) if match else None
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One repetition a task runs: its index in the dispatch and its seed."""
+    """One repetition a task runs: its index in the dispatch, its seed, and (in a window)
+    its arm; both arms of pair i have index i and the same seed."""
 
     index: int
     seed: int
+    arm: str | None = None
+
+    @property
+    def name(self) -> str:
+        return bundle_name(self.index, self.arm)
+
+    def to_json(self) -> list[Any]:
+        return [self.index, self.seed] if self.arm is None else [self.index, self.seed, self.arm]
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,11 @@ class NodeSpec:
     #: (path -> digest), so the node can name what drifted without the store.
     lock_digest: str | None = None
     lock_files: Mapping[str, str] = field(default_factory=dict)
+    #: A side-by-side job's window, and its baseline arm: the worktree in the spool and
+    #: the commit it must be at.
+    window: str | None = None
+    baseline_root: str | None = None
+    baseline_sha: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,9 +112,12 @@ class NodeSpec:
             "git_dirty": self.git_dirty,
             "total": self.total,
             "hidden": list(self.hidden),
-            "tasks": [[[slot.index, slot.seed] for slot in task] for task in self.tasks],
+            "tasks": [[slot.to_json() for slot in task] for task in self.tasks],
             "lock_digest": self.lock_digest,
             "lock_files": dict(self.lock_files),
+            "window": self.window,
+            "baseline_root": self.baseline_root,
+            "baseline_sha": self.baseline_sha,
         }
 
     @classmethod
@@ -126,13 +146,24 @@ class NodeSpec:
             isinstance(task, list)
             and all(
                 isinstance(slot, list)
-                and len(slot) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) for v in slot)
+                and len(slot) in (2, 3)
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in slot[:2])
+                and (len(slot) == 2 or slot[2] in ("baseline", "candidate"))
                 for slot in task
             )
             for task in tasks
         ):
-            raise ApiError(f"{path}: key 'tasks' must be a list of [[index, seed], ...] lists")
+            raise ApiError(
+                f"{path}: key 'tasks' must be a list of [[index, seed(, arm)], ...] lists"
+            )
+        optional = {}
+        for key in ("window", "baseline_root", "baseline_sha"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ApiError(f"{path}: key {key!r} must be a non-empty string or null")
+            optional[key] = value
+        if (optional["window"] is None) != (optional["baseline_root"] is None):
+            raise ApiError(f"{path}: keys 'window' and 'baseline_root' go together")
         hidden = data.get("hidden")
         if not isinstance(hidden, list) or not all(isinstance(p, str) for p in hidden):
             raise ApiError(f"{path}: key 'hidden' must be a list of paths")
@@ -159,9 +190,10 @@ class NodeSpec:
             git_dirty=data["git_dirty"],
             total=total,
             hidden=tuple(hidden),
-            tasks=tuple(tuple(Slot(i, s) for i, s in task) for task in tasks),
+            tasks=tuple(tuple(Slot(*slot) for slot in task) for task in tasks),
             lock_digest=lock_digest,
             lock_files=lock_files,
+            **optional,
         )
 
 
@@ -180,8 +212,8 @@ def task_layout(
     return tuple(tuple(slots[i : i + per_task]) for i in range(0, len(slots), per_task))
 
 
-def write_job_files(directory: Path, spec: NodeSpec, nonce: str) -> Path:
-    """Create the job's spool directory (0700) with its nonce and spec; the spec's path.
+def make_job_directory(directory: Path) -> Path:
+    """Create the job's spool directory (0700); ``directory``.
 
     Created exclusively: a job id is never reused, so an existing directory is someone
     else's and is refused rather than written into.
@@ -196,10 +228,27 @@ def write_job_files(directory: Path, spec: NodeSpec, nonce: str) -> Path:
             f"{directory}: cannot create the job's spool directory ({exc.strerror}); "
             "[slurm] spool must be a writable directory on the shared filesystem"
         ) from None
+    return directory
+
+
+def write_job_files(directory: Path, spec: NodeSpec, nonce: str) -> Path:
+    """Write the nonce and the spec into the job's directory (made by
+    :func:`make_job_directory`); the spec's path."""
     _write_private(directory / NONCE_NAME, nonce.encode())
     path = directory / SPEC_NAME
     _write_private(path, json.dumps(spec.to_json(), sort_keys=True).encode())
     return path
+
+
+def record_layout(info: Mapping[str, Any]) -> tuple[tuple[Slot, ...], ...]:
+    """The task layout a job record keeps (``tasks``, ``seeds`` and, for a window,
+    ``arms``), as slots."""
+    tasks, seeds = info.get("tasks", []), info.get("seeds", [])
+    arms = info.get("arms") or [[None] * len(task) for task in tasks]
+    return tuple(
+        tuple(Slot(i, s, a) for i, s, a in zip(task, seed, arm, strict=True))
+        for task, seed, arm in zip(tasks, seeds, arms, strict=True)
+    )
 
 
 def read_nonce(directory: Path) -> str:
@@ -223,6 +272,6 @@ def _write_private(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def task_owners(tasks: Sequence[Sequence[int]]) -> dict[int, int]:
-    """Repetition index -> the array task that runs it (a failed task's repetitions)."""
-    return {index: task for task, indices in enumerate(tasks) for index in indices}
+def task_owners(tasks: Sequence[Sequence[Slot]]) -> dict[str, int]:
+    """Bundle name -> the array task that runs it (a failed task's repetitions)."""
+    return {slot.name: task for task, slots in enumerate(tasks) for slot in slots}

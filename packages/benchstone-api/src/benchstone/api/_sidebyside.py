@@ -29,11 +29,12 @@ from benchstone.runner import (
     GitState,
     Manifest,
     RunnerError,
+    add_worktree,
     git_state,
     manifest_affinity,
+    remove_worktree,
     runs_dir,
     tracked_digest,
-    worktree,
 )
 from benchstone.store import LockEvent, Run, Store
 
@@ -83,16 +84,43 @@ def locked_worktree(
     out of the other arm's reach). Removed on every way out; messages naming a path
     inside it name ``<root>@<sha>`` instead, since that path is gone when they are read.
     """
-    with worktree(root, sha, parent=runs_dir() if hidden else None) as path:
-        try:
+    path, state = open_locked_worktree(
+        store, lock, root, sha, parent=runs_dir() if hidden else None
+    )
+    try:
+        with _named_after(root, sha, path):
+            yield path, state
+    finally:
+        remove_worktree(root, path)
+
+
+def open_locked_worktree(
+    store: Store, lock: LockEvent, root: Path, sha: str, *, parent: Path | None
+) -> tuple[Path, GitState]:
+    """:func:`locked_worktree` that outlives the call: made under ``parent`` (a Slurm
+    job's spool directory, the one place its node can see), removed by the caller with
+    ``remove_worktree`` — here only when it cannot be made whole."""
+    path = add_worktree(root, sha, parent=parent)
+    try:
+        with _named_after(root, sha, path):
             state = git_state(path)
             materialize(store, lock, path)
-            yield path, state
-        except (ApiError, RunnerError) as exc:
-            text = str(exc).replace(str(path), f"{root}@{sha[:10]}")
-            if text == str(exc):
-                raise
-            raise type(exc)(text) from None
+    except BaseException:
+        remove_worktree(root, path)
+        raise
+    return path, state
+
+
+@contextlib.contextmanager
+def _named_after(root: Path, sha: str, path: Path) -> Iterator[None]:
+    """Errors naming the temporary ``path`` name ``<root>@<sha>`` instead."""
+    try:
+        yield
+    except (ApiError, RunnerError) as exc:
+        text = str(exc).replace(str(path), f"{root}@{sha[:10]}")
+        if text == str(exc):
+            raise
+        raise type(exc)(text) from None
 
 
 def arm_plan(

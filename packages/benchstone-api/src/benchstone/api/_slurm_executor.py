@@ -6,7 +6,9 @@ the secret that validates the bundles lives on the submit host whatever happens 
 the spool gets the node spec, and ``sbatch`` submits one array task per entry of the
 task layout. A foreground dispatch then polls: it asks Slurm for the task states, ingests
 every bundle that appeared (:mod:`benchstone.api._ingest`) and reports progress, until
-every repetition has its row. Killing it loses nothing: the job goes on on the cluster
+every repetition has its row. A side-by-side dispatch (``plan.window``) is one task on
+one exclusive node with its baseline worktree in the spool (:mod:`api._slurm_window`).
+Killing it loses nothing: the job goes on on the cluster
 and the next `bench status` ingests what it finished.
 """
 
@@ -26,12 +28,14 @@ from benchstone.api._job_files import Job, JobFiles
 from benchstone.api._job_process import finish
 from benchstone.api._node_spec import (
     NodeSpec,
-    Slot,
     job_directory,
+    make_job_directory,
+    record_layout,
     slurm_job_name,
     task_layout,
     write_job_files,
 )
+from benchstone.api._slurm_window import prepare_baseline, remove_worktrees, window_layout
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
     BenchmarkSpec,
@@ -74,14 +78,30 @@ def slurm_settings(manifest: Manifest, spec: BenchmarkSpec) -> SlurmSettings:
     return manifest.slurm
 
 
-def slurm_record(manifest: Manifest, spec: BenchmarkSpec, plan: DispatchPlan) -> dict[str, Any]:
+def slurm_record(
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    *,
+    repository: Path,
+    checkout: Path | None = None,
+) -> dict[str, Any]:
     """What the job record keeps for ingesting: spool, nonce, task layout, metric source.
 
-    ``slurm_job`` is filled in once sbatch has answered.
+    ``slurm_job`` is filled in once sbatch has answered; a window's ``baseline_root`` and
+    ``baseline_plan`` once its worktree is made. ``checkout`` is an --at-sha worktree in
+    the spool, removed with the job; ``repository`` is the project's git checkout. A
+    window is one task on an exclusive node whatever ``repetitions_per_task`` and
+    ``exclusive`` say.
     """
     settings = slurm_settings(manifest, spec)
-    layout = task_layout(range(len(plan.seeds)), plan.seeds, per_task=settings.repetitions_per_task)
-    return {
+    if plan.window is not None:
+        layout = window_layout(plan.window, plan.seeds)
+    else:
+        layout = task_layout(
+            range(len(plan.seeds)), plan.seeds, per_task=settings.repetitions_per_task
+        )
+    record: dict[str, Any] = {
         "spool": str(settings.spool),
         "nonce": new_nonce(),
         "slurm_job": None,
@@ -89,9 +109,15 @@ def slurm_record(manifest: Manifest, spec: BenchmarkSpec, plan: DispatchPlan) ->
         "seeds": [[slot.seed for slot in task] for task in layout],
         "metric_source": spec.metric_source,
         "output_reference": spec.output_reference,
-        "exclusive": settings.exclusive,
+        "exclusive": settings.exclusive or plan.window is not None,
         "cancelled": False,
+        "repository": str(repository),
     }
+    if checkout is not None:
+        record["checkout_root"] = str(checkout)
+    if plan.window is not None:
+        record["arms"] = [[slot.arm for slot in task] for task in layout]
+    return record
 
 
 def submit(
@@ -107,10 +133,7 @@ def submit(
     settings = slurm_settings(manifest, spec)
     files = JobFiles(store.paths.jobs)
     info: Mapping[str, Any] = record.slurm or {}
-    layout = tuple(
-        tuple(Slot(index, seed) for index, seed in zip(indices, seeds, strict=True))
-        for indices, seeds in zip(info["tasks"], info["seeds"], strict=True)
-    )
+    layout = record_layout(info)
     node_spec = NodeSpec(
         job=record.id,
         project=plan.project,
@@ -136,12 +159,24 @@ def submit(
         extra_args=tuple(extra),
         exclusive=bool(info.get("exclusive")),
         one_node=True,
-        max_parallel=settings.max_parallel,
+        max_parallel=settings.max_parallel if plan.window is None else None,
         job_name=slurm_job_name(record.id),
         cpus_per_task=spec.threads,
     )
     try:
-        directory = job_directory(settings.spool, record.id)
+        directory = make_job_directory(job_directory(settings.spool, record.id))
+        if plan.window is not None:
+            assert lock is not None  # a window is planned from the baseline pointer, locked
+            baseline = prepare_baseline(store, lock, manifest, plan, root=root, directory=directory)
+            info = {**info, **baseline}
+            with files.locked():
+                files.update(record.id, slurm=dict(info))  # before sbatch: never orphaned
+            node_spec = replace(
+                node_spec,
+                window=plan.window,
+                baseline_root=baseline["baseline_root"],
+                baseline_sha=plan.baseline_sha,
+            )
         spec_path = write_job_files(directory, node_spec, str(info["nonce"]))
         job = submit_array(
             [sys.executable, "-m", "benchstone.api._node_worker", str(spec_path), "{task}"],
@@ -149,8 +184,10 @@ def submit(
             workdir=directory,
             options=options,
         )
-    except (ApiError, RunnerError) as exc:
-        finish(files, record.id, state="failed", message=str(exc))
+    except BaseException as exc:
+        remove_worktrees(info, root)
+        if isinstance(exc, ApiError | RunnerError):
+            finish(files, record.id, state="failed", message=str(exc))
         raise
     with files.locked():
         return files.update(record.id, slurm={**info, "slurm_job": job.job_id})

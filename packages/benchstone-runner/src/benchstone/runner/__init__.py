@@ -71,6 +71,8 @@ _LOCATIONS: dict[str, str] = {
     "tracked_digest": "benchstone.runner._fresh",
     "validate_affinity": "benchstone.runner._affinity",
     "worktree": "benchstone.runner._git",
+    "add_worktree": "benchstone.runner._git",
+    "remove_worktree": "benchstone.runner._git",
     "write_bundle": "benchstone.runner._bundle",
 }
 
@@ -109,10 +111,12 @@ if TYPE_CHECKING:
     from benchstone.runner._fresh import Freshness, check_freshness, tracked_digest
     from benchstone.runner._git import (
         GitState,
+        add_worktree,
         git_common_dir,
         git_diff,
         git_environment,
         git_state,
+        remove_worktree,
         resolve_sha,
         worktree,
     )
@@ -161,6 +165,7 @@ __all__ = [
     "SlurmOptions",
     "SlurmSettings",
     "TaskState",
+    "add_worktree",
     "available_cpus",
     "cancel_slurm_job",
     "check_corpus",
@@ -185,6 +190,7 @@ __all__ = [
     "pin_to",
     "pinned_target",
     "read_bundle",
+    "remove_worktree",
     "require_corpus",
     "require_valgrind",
     "resolve_sha",

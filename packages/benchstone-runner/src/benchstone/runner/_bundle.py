@@ -9,8 +9,12 @@ the submitting side, the one writer, reads and ingests it. The layout (docs/clus
         measurements.json             wall, cpu, peak rss, instructions, isolation, host, node
         stdout.tail, stderr.tail      the last LOG_TAIL_BYTES of each log
         artifact                      the artifact bytes (absent when there is none)
-        manifest.json                 written last: format, job, name, nonce id, every
-                                      part's size and sha256, and a seal over all of it
+        manifest.json                 written last: format, job, name, labels, nonce id,
+                                      every part's size and sha256, and a seal over it all
+
+``labels`` are what the repetition is beyond its name: a side-by-side window's bundle
+says its window and arm there, under the seal, so a baseline bundle cannot be relabelled
+as a candidate without the job's nonce.
 
 The bundle is assembled in ``<spool>/<job>/.tmp-<name>-<random>/``, every file fsynced, the
 directory fsynced, then renamed to its final name and the job directory fsynced; a rename
@@ -123,6 +127,8 @@ class Bundle:
     artifact_path: Path | None
     artifact_digest: str | None
     artifact_bytes: int | None
+    #: Sealed labels (a window's ``window`` and ``arm``); empty when none were written.
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def new_nonce() -> str:
@@ -229,8 +235,11 @@ def write_bundle(
     artifact: Path | None = None,
     stdout_log: Path | None = None,
     stderr_log: Path | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the bundle of one repetition atomically; returns its final path.
+
+    ``labels`` (short strings) go into the sealed manifest: changing one breaks the seal.
 
     Raises RunnerError when the repetition already has a bundle: the first one stands.
     """
@@ -260,6 +269,8 @@ def write_bundle(
             "nonce_id": _nonce_id(nonce),
             "parts": parts,
         }
+        if labels:
+            body["labels"] = {str(k): str(v) for k, v in labels.items()}
         manifest = {**body, "seal": _seal(nonce, body)}
         _write_file(tmp / "manifest.json", json.dumps(manifest, sort_keys=True, indent=1).encode())
         _fsync_path(tmp)
@@ -355,6 +366,11 @@ def read_bundle(path: Path, *, nonce: str, job: str | None = None) -> Bundle:
     measurements = Measurements.from_json(
         _load_json(path / "measurements.json", where, "measurements.json"), where
     )
+    labels = manifest.get("labels", {})
+    if not isinstance(labels, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise RunnerError(f"{where}: the manifest's labels must map names to strings")
     art = parts.get("artifact")
     return Bundle(
         bundle_id=f"{b_job}/{b_name}",
@@ -369,4 +385,5 @@ def read_bundle(path: Path, *, nonce: str, job: str | None = None) -> Bundle:
         artifact_path=path / "artifact" if art else None,
         artifact_digest=art["digest"] if art else None,
         artifact_bytes=art["size"] if art else None,
+        labels=labels,
     )

@@ -171,6 +171,20 @@ def worktree(root: Path, sha: str, *, parent: Path | None = None) -> Iterator[Pa
     ``git worktree remove --force`` (so git forgets it), then ``git worktree prune``, and
     the directory is deleted outright in case git could not.
     """
+    path = add_worktree(root, sha, parent=parent)
+    try:
+        yield path
+    finally:
+        remove_worktree(root, path)
+
+
+def add_worktree(root: Path, sha: str, *, parent: Path | None = None) -> Path:
+    """A detached checkout of ``sha`` in a fresh directory under ``parent``; its path.
+
+    The caller removes it with :func:`remove_worktree`. For a checkout that outlives the
+    process that made it (a Slurm job's baseline arm, in the job's spool directory);
+    everything else uses :func:`worktree`, which removes it on every way out.
+    """
     full = resolve_sha(root, sha)
     holder = Path(tempfile.mkdtemp(prefix="benchstone-worktree-", dir=parent))
     path = holder / "tree"
@@ -179,10 +193,12 @@ def worktree(root: Path, sha: str, *, parent: Path | None = None) -> Iterator[Pa
     except BaseException:
         _remove_worktree(root, path, holder)
         raise
-    try:
-        yield path
-    finally:
-        _remove_worktree(root, path, holder)
+    return path
+
+
+def remove_worktree(root: Path, path: Path) -> None:
+    """Remove a checkout made by :func:`add_worktree` (git forgets it); idempotent."""
+    _remove_worktree(root, Path(path), Path(path).parent)
 
 
 def _remove_worktree(root: Path, path: Path, parent: Path) -> None:

@@ -707,12 +707,13 @@ class SlurmSettings:
         Boolean(),
         False,
         "`--exclusive`: each array task gets a whole node, so nothing else runs beside its "
-        "repetitions.",
+        "repetitions. A side-by-side window always does.",
     )
     max_parallel: int | None = key(
         Integer(1),
         None,
-        "At most this many array tasks at once (`--array=0-N%K`).",
+        "At most this many array tasks at once (`--array=0-N%K`). Not for a side-by-side "
+        "window: it is one task.",
         default_doc="no limit",
     )
     #: How often a waiting submitter asks Slurm and lists the spool.
@@ -727,7 +728,8 @@ class SlurmSettings:
         Integer(1, MAX_REPETITIONS),
         1,
         "Consecutive repetitions one array task runs, in order, in one allocation on one "
-        "node (fewer, longer tasks for short repetitions).",
+        "node (fewer, longer tasks for short repetitions). Not for a side-by-side window: "
+        "all its pairs are one task.",
     )
 
 
