@@ -106,6 +106,12 @@ def peek(config):
 
 
 @runner.entry_point
+def built(config):
+    # build.txt is made by the project's setup command, never committed.
+    return float(len(open("build.txt").read()))
+
+
+@runner.entry_point
 def slow(config):
     time.sleep(60)
     return 1.0
@@ -115,7 +121,9 @@ runner.main()
 """
 
 
-def _manifest(name: str, spool: Path, *, extra_args: str = "[]", more: str = "") -> str:
+def _manifest(
+    name: str, spool: Path, *, extra_args: str = "[]", more: str = "", setup: str = ""
+) -> str:
     benchmarks = """
 [[benchmarks]]
 name = "speed"
@@ -146,7 +154,21 @@ poll_seconds = 0.3
 extra_args = {extra_args}
 {more}
 """
-    return python_manifest(name, extra='executor = "slurm"', benchmarks=benchmarks) + slurm
+    project = 'executor = "slurm"'
+    if setup:  # and a benchmark that fails unless setup ran in its checkout
+        project += f"\nsetup = {setup!r}"
+        benchmarks += BUILT
+    return python_manifest(name, extra=project, benchmarks=benchmarks) + slurm
+
+
+BUILT = """
+[[benchmarks]]
+name = "built"
+tier = "performance"
+metric_direction = "minimize"
+repetitions = 2
+baseline_seeds = [1, 2]
+"""
 
 
 @pytest.fixture
@@ -160,7 +182,7 @@ def cluster_project(slurm_cluster, tmp_path: Path, bench):
             manifest=_manifest(name, tmp_path / "spool", **options),
         )
         (root / "bench" / "runner.py").write_text(RUNNER)
-        (root / ".gitignore").write_text("bench/tuning.txt\n")
+        (root / ".gitignore").write_text("bench/tuning.txt\nbuild.txt\n")
         (root / "bench" / "tuning.txt").write_text("1.0\n")
         commit_all(root, "cluster runner")
         result = bench("register", str(root))

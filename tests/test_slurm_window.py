@@ -282,3 +282,25 @@ def test_establish_at_sha_on_slurm_runs_a_spool_worktree_and_removes_it(
     rows = [r for r in _history(bench, "onslurm", "speed") if r["window"] == window]
     assert {r["git_sha"] for r in rows if r["arm"] == "baseline"} == {old}
     assert len(rows) == 8 and {r["status"] for r in rows} == {"ok"}
+
+
+def test_setup_builds_both_checkouts_of_a_slurm_window(cluster_project, bench) -> None:
+    """``project.setup`` runs on the submit host in the candidate's checkout and in the
+    spool's baseline worktree before the window is submitted: the ``built`` benchmark
+    reads a file only setup makes, in both arms."""
+    root = cluster_project("built", setup='sh -c "echo built > build.txt"')
+    (root / "build.txt").write_text("by hand\n")  # a stored establish runs no setup
+    established = bench("baseline", "establish", "built", "built", timeout=DEADLINE)
+    assert established.code == 0, established.err
+    (root / "build.txt").unlink()
+    (root / "NOTES").write_text("a candidate commit\n")
+    commit_all(root, "candidate")
+    ran = bench("run", "built", "built", "--json", timeout=DEADLINE)
+    assert ran.code == 0, ran.out + ran.err
+    window = json.loads(ran.out)["window"]
+    rows = [r for r in _history(bench, "built", "built") if r["window"] == window]
+    assert len(rows) == 4 and {r["status"] for r in rows} == {"ok"}, rows
+    assert {r["arm"] for r in rows} == {"baseline", "candidate"}
+    assert {r["metric"] for r in rows} == {6.0}  # "built\n": setup's file, in both arms
+    assert (root / "build.txt").read_text() == "built\n"
+    assert git(root, "worktree", "list").count("\n") == 0

@@ -35,7 +35,13 @@ from benchstone.api._node_spec import (
     task_layout,
     write_job_files,
 )
-from benchstone.api._slurm_window import prepare_baseline, remove_worktrees, window_layout
+from benchstone.api._sidebyside import BASELINE, CANDIDATE, Arm, build
+from benchstone.api._slurm_window import (
+    baseline_plan,
+    prepare_baseline,
+    remove_worktrees,
+    window_layout,
+)
 from benchstone.api._types import DispatchReport
 from benchstone.runner import (
     BenchmarkSpec,
@@ -171,6 +177,7 @@ def submit(
             info = {**info, **baseline}
             with files.locked():
                 files.update(record.id, slurm=dict(info))  # before sbatch: never orphaned
+            _build_arms(store, manifest, spec, plan, info, root=root)
             node_spec = replace(
                 node_spec,
                 window=plan.window,
@@ -191,6 +198,36 @@ def submit(
         raise
     with files.locked():
         return files.update(record.id, slurm={**info, "slurm_job": job.job_id})
+
+
+def _build_arms(
+    store: Store,
+    manifest: Manifest,
+    spec: BenchmarkSpec,
+    plan: DispatchPlan,
+    info: Mapping[str, Any],
+    *,
+    root: Path,
+) -> None:
+    """``project.setup`` in both arms' checkouts, here, before the window is submitted.
+
+    Both checkouts are on the shared filesystem (the project's and the spool's baseline
+    worktree), so what setup builds on the submit host is what the node runs — untimed,
+    logged in the store, once per checkout, as in a local window.
+    """
+    baseline_root = Path(str(info["baseline_root"]))
+    baseline = baseline_plan(info, str(baseline_root))
+    assert baseline is not None
+    build(
+        store,
+        manifest,
+        spec,
+        (
+            Arm(CANDIDATE, root, plan),
+            Arm(BASELINE, baseline_root, baseline, reachable=(baseline_root,)),
+        ),
+        project_root=root,
+    )
 
 
 def wait(
