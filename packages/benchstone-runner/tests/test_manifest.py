@@ -194,7 +194,7 @@ def test_every_key_is_accepted(tmp_path: Path) -> None:
     assert manifest.project.language == "julia"
     assert manifest.project.tracked_paths == ("bench/", "src/core.jl")
     spec = manifest.benchmark("nsga2.fitness-v2")
-    assert dataclasses.asdict(spec) == {
+    assert spec.to_dict() == {
         "name": "nsga2.fitness-v2",
         "entry_point": "Arborist.nsga2:run",
         "tier": "quality",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from benchstone.store import BaselineEvent, NewRun, Run, StorePaths
-from benchstone.store._record import Record, factory
+from benchstone.store._record import Record, factory, field
 
 
 class Point(Record):
@@ -86,3 +86,27 @@ def test_store_rows_survive_pickle_and_copy():
     assert copy.deepcopy(run) == run and copy.copy(run) == run
     event = BaselineEvent(1, "p", "b", "s", None, (1, 2), "establish", None, False, "t", "h")
     assert event.run_ids == (1, 2) and event.replace(notes="n").notes == "n"
+
+
+class Keyed(Record, kw_only=True):
+    name: str = field(metadata={"doc": "required, documented"})
+    size: int = field(default=3, metadata={"doc": "with a default"})
+    extra: list[int] = field(factory=list)
+    plain: bool = False
+
+
+def test_field_gives_defaults_factories_and_metadata_as_dataclasses_field_does():
+    assert Keyed.FIELDS == ("name", "size", "extra", "plain")
+    assert Keyed.METADATA["name"]["doc"] == "required, documented"
+    assert Keyed.METADATA["size"]["doc"] == "with a default"
+    assert dict(Keyed.METADATA["plain"]) == {} and dict(Keyed.METADATA["extra"]) == {}
+    with pytest.raises(TypeError):  # read-only, as dataclasses' field metadata
+        Keyed.METADATA["size"]["doc"] = "changed"  # type: ignore[index]
+    with pytest.raises(TypeError, match="missing required argument"):
+        Keyed()
+    first, second = Keyed(name="a"), Keyed(name="b")
+    assert (first.size, first.extra, first.plain) == (3, [], False)
+    assert first.extra is not second.extra  # a fresh list each
+    assert Keyed.size == 3 and not hasattr(Keyed, "name")  # class attributes as a dataclass's
+    with pytest.raises(ValueError, match="not both"):
+        field(default=1, factory=list)

@@ -9,16 +9,14 @@ state, dirty refusal, the lock, corpus, freshness) then reads that checkout.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from pathlib import Path
 
 from benchstone.api._errors import ApiError
 from benchstone.runner import BenchmarkSpec, Manifest, RunnerError, git_common_dir, load_manifest
-from benchstone.store import Registration, Store
+from benchstone.store import Record, Registration, Store
 
 
-@dataclass(frozen=True)
-class ProjectContext:
+class ProjectContext(Record):
     registration: Registration
     manifest: Manifest
     # A worktree of the project measured instead of its registered root (None: the root).

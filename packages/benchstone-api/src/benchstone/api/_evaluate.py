@@ -9,7 +9,6 @@ the very same runs is not a new look and returns the same verdict.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +155,7 @@ def _note_unsealed(store: Store, verdict: Verdict) -> Verdict:
         "the code under test could reach the store; install bubblewrap and keep "
         'sandbox = "auto" for a verdict it cannot bend'
     )
-    return replace(verdict, notes=(*verdict.notes, note))
+    return verdict.replace(notes=(*verdict.notes, note))
 
 
 def window_verdict(
@@ -483,7 +482,7 @@ def _record_look(
     )
     for row in previous:
         if tuple(sorted(row.run_ids)) == ids and row.kind == verdict.kind:
-            return replace(verdict, evaluation_id=row.id)
+            return verdict.replace(evaluation_id=row.id)
     evaluation = store.append_evaluation(
         NewEvaluation(
             project=verdict.project,
@@ -502,7 +501,7 @@ def _record_look(
             details=_details(verdict),
         )
     )
-    return replace(verdict, evaluation_id=evaluation.id)
+    return verdict.replace(evaluation_id=evaluation.id)
 
 
 def _details(verdict: Verdict) -> dict[str, Any]:
@@ -617,5 +616,5 @@ def _guard_correctness(
                 f"{guard.reason}); run it, then evaluate again"
             )
         # The gate keeps what the statistics said; the verdict is what the guard decided.
-        return replace(verdict, kind=kind, reason=reason)
+        return verdict.replace(kind=kind, reason=reason)
     return verdict

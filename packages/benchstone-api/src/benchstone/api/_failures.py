@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from benchstone.store import Run
+from benchstone.store import Record, Run
 
 #: Lines of stderr shown per failure, and the most bytes read from the log's end for them.
 TAIL_LINES = 5
 TAIL_BYTES = 8192
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(Record):
     """One failed repetition: which, why, and how its stderr ended."""
 
     run_id: int

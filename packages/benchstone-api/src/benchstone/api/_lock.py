@@ -23,7 +23,6 @@ import stat
 import subprocess
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
@@ -31,15 +30,14 @@ from benchstone.api._errors import ApiError
 from benchstone.hasher import HasherError
 from benchstone.hasher import digest as hash_file
 from benchstone.runner import JUDGEMENT_KEYS, Manifest
-from benchstone.store import LockEvent, Store
+from benchstone.store import LockEvent, Record, Store
 
 MANIFEST_PATH: Final = "bench/manifest.toml"
 _SKIPPED_DIRS: Final = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 _SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Record):
     """The evaluator as it is on disk: relative path -> ``sha256:<hex>`` of its bytes."""
 
     root: Path

@@ -6,17 +6,15 @@ result types it returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from benchstone.api._exit_codes import exit_code_for
 from benchstone.api._row_dicts import baseline_to_dict
 from benchstone.gates import Verdict as GateVerdict
-from benchstone.store import BaselineEvent
+from benchstone.store import BaselineEvent, Record
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Record):
     """A gate outcome with the context it was computed in.
 
     ``kind`` is what scripts branch on; ``gate`` carries the numbers; the rest says which
@@ -36,7 +34,7 @@ class Verdict:
     candidate_run_ids: tuple[int, ...] = ()
     evaluation_id: int | None = None
     new_look: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
     metric_source: str | None = None  # what the gate read (performance and quality)
     # "side_by_side": the baseline is the re-measured arm of these windows; "stored": the
     # pointer's runs. None for correctness verdicts.
@@ -101,8 +99,7 @@ class Verdict:
         }
 
 
-@dataclass(frozen=True)
-class PromoteReport:
+class PromoteReport(Record):
     """A moved baseline pointer and the verdict that allowed it."""
 
     verdict: Verdict
@@ -117,8 +114,7 @@ class PromoteReport:
         }
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Record):
     """How an ``--until-decided`` procedure ended: its last verdict and what it took.
 
     ``pairs`` pairs ran (``repetitions`` = 2 x pairs) out of at most ``max_pairs``;

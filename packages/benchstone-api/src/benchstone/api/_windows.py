@@ -11,21 +11,19 @@ machine has changed, and the verdict says so.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from benchstone.api._values import gateable, gated_value
 from benchstone.gates import SequentialPlan, compare, sequential_plan
 from benchstone.runner import BenchmarkSpec
-from benchstone.store import Run, Store
+from benchstone.store import Record, Run, Store
 
 BASELINE, CANDIDATE = "baseline", "candidate"
 #: The cross-check is a note, not a decision: the default gate's 2 sigma, in both tails.
 CROSS_CHECK_THRESHOLD = 2.0
 
 
-@dataclass(frozen=True)
-class WindowRows:
+class WindowRows(Record):
     """The rows of the windows a side-by-side verdict pools, by arm, in id order."""
 
     windows: tuple[str, ...]
@@ -100,8 +98,7 @@ def cross_check(
     )
 
 
-@dataclass(frozen=True)
-class SequentialStage:
+class SequentialStage(Record):
     """Stage ``stage`` of an ``--until-decided`` procedure, as the evaluation records it
     (so that judging the same runs again reproduces the same verdict)."""
 
@@ -118,9 +115,6 @@ class SequentialStage:
             min_pairs=self.min_pairs,
             batch=self.batch,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_details(cls, details: Mapping[str, Any]) -> SequentialStage | None:

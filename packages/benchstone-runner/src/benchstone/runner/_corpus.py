@@ -9,28 +9,27 @@ files added, removed and changed, using the per-file listing saved when the pin 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchstone.hasher import HasherError, load_listing, verify
 from benchstone.runner._errors import RunnerError
 from benchstone.runner._manifest import BenchmarkSpec
+from benchstone.store import Record
 
 SPEC_FILE = "corpus_spec.toml"
 CORPUS_STATES = ("n/a", "unpinned", "ok", "drift", "missing")
 
 
-@dataclass(frozen=True)
-class CorpusStatus:
+class CorpusStatus(Record):
     """What the on-disk corpus looks like against the manifest's pin."""
 
     state: str  # one of CORPUS_STATES
     path: Path | None = None
     expected: str | None = None
     actual: str | None = None
-    added: tuple[str, ...] = field(default_factory=tuple)
-    removed: tuple[str, ...] = field(default_factory=tuple)
-    changed: tuple[str, ...] = field(default_factory=tuple)
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
 
     @property
     def usable(self) -> bool:

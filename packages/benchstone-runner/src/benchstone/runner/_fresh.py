@@ -20,14 +20,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from benchstone.hasher import DEFAULT_ALGORITHM, HasherError, hash_tree
 from benchstone.runner._corpus import check_corpus
 from benchstone.runner._errors import RunnerError
 from benchstone.runner._manifest import BenchmarkSpec, Manifest
-from benchstone.store import Run
+from benchstone.store import Record, Run
 
 TRACKED_FORMAT = "benchstone-tracked-v1"
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", ".git"})
@@ -71,8 +70,7 @@ def _key(path: PurePosixPath) -> bytes:
     return os.fsencode(path.as_posix())
 
 
-@dataclass(frozen=True)
-class Freshness:
+class Freshness(Record):
     """Why the runs at a SHA are stale (``causes``, one line each), or that they are not."""
 
     causes: tuple[str, ...]

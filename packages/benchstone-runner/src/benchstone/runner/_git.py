@@ -13,10 +13,10 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from benchstone.runner._errors import RunnerError
+from benchstone.store import Record
 
 # Variables that would point git at another repository or index than ``root``'s own
 # (set, for instance, when the harness is started from inside a git hook).
@@ -42,8 +42,7 @@ def git_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
 
 
-@dataclass(frozen=True)
-class GitState:
+class GitState(Record):
     """The commit checked out at a project root, and whether the tree differs from it."""
 
     sha: str

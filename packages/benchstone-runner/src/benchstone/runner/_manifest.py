@@ -7,7 +7,7 @@ names the file, the benchmark, the key and the value. Settings that are legal bu
 work as intended (a gate that can never PROMOTE) come back as warnings for the CLI to
 print, not through the ``warnings`` module, so they reach the user whatever the filters.
 
-The schema is the two spec dataclasses below: each field is one key (its kind, default,
+The schema is the spec records below: each field is one key (its kind, default,
 doc line and the rule tying it to the keys before it; see ``_manifest_table.key``), so a
 new key is one entry, and a test holds docs/manifest.md to exactly these rows. Names are
 checked by the store's rule and digests by the hasher's parser, never by a copy.
@@ -22,7 +22,6 @@ import stat
 import string
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
@@ -51,7 +50,7 @@ from benchstone.runner._manifest_table import (
     show,
 )
 from benchstone.runner._sandbox_levels import LEVELS as SANDBOX_LEVELS
-from benchstone.store import NAME_RULE, StoreError, validate_name
+from benchstone.store import NAME_RULE, Record, StoreError, validate_name
 
 MANIFEST_RELPATH: Final = PurePosixPath("bench/manifest.toml")
 #: A manifest is a few KiB; the cap keeps a runaway file from being read into memory.
@@ -105,8 +104,7 @@ def _is_name(value: object) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _Name:
+class _Name(Record):
     """A project or benchmark name, by the store's own rule."""
 
     what: str
@@ -124,8 +122,7 @@ class _Name:
         return value
 
 
-@dataclass(frozen=True)
-class _EntryPoint:
+class _EntryPoint(Record):
     """A non-empty string that needs no quoting on a shell command line."""
 
     doc: str = "string"
@@ -142,8 +139,7 @@ class _EntryPoint:
         return text
 
 
-@dataclass(frozen=True)
-class _Invocation:
+class _Invocation(Record):
     """The command template, validated the way it will be used: by ``str.format``."""
 
     doc: str = "string"
@@ -192,8 +188,7 @@ class _Invocation:
         return invocation
 
 
-@dataclass(frozen=True)
-class _Directory:
+class _Directory(Record):
     """A directory path as written (resolved against the project root by its rule)."""
 
     doc: str = "string (path)"
@@ -206,8 +201,7 @@ class _Directory:
         return value
 
 
-@dataclass(frozen=True)
-class _SlurmTime:
+class _SlurmTime(Record):
     doc: str = "Slurm time (`MM`, `HH:MM:SS`, `D-HH:MM`, ...)"
 
     def parse(self, table: Table, key: str, value: object) -> str:
@@ -222,8 +216,7 @@ class _SlurmTime:
         return text
 
 
-@dataclass(frozen=True)
-class _SbatchOptions:
+class _SbatchOptions(Record):
     """Options handed to sbatch one argument each, never through a shell."""
 
     doc: str = "array of strings, each starting with `-`"
@@ -242,8 +235,7 @@ class _SbatchOptions:
         return tuple(value)
 
 
-@dataclass(frozen=True)
-class _Cpus:
+class _Cpus(Record):
     """CPU numbers as written, checked for shape only: which CPUs exist is a property of
     the host a repetition runs on, checked there (``validate_affinity``), not here."""
 
@@ -429,8 +421,7 @@ def _default_min_effect(values: Mapping[str, Any]) -> float:
 # --- the schema: one field per key ------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class ProjectSpec:
+class ProjectSpec(Record, kw_only=True):
     """The ``[project]`` table."""
 
     name: str = key(_Name("project"), Required('set name = "MyProject"'), "Project name.")
@@ -475,8 +466,7 @@ class ProjectSpec:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class BenchmarkSpec:
+class BenchmarkSpec(Record, kw_only=True):
     """One ``[[benchmarks]]`` table with every default filled in."""
 
     name: str = key(
@@ -681,8 +671,7 @@ class BenchmarkSpec:
         return self.tier != "correctness" and not self.deterministic
 
 
-@dataclass(frozen=True, kw_only=True)
-class SlurmSettings:
+class SlurmSettings(Record, kw_only=True):
     """The ``[slurm]`` table: how repetitions are submitted when the executor is slurm.
 
     ``spool`` is absolute: it must name the same directory on the submit host and on
@@ -744,8 +733,7 @@ JUDGEMENT_KEYS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Record):
     """A validated manifest; ``hash`` pins the exact bytes it was read from."""
 
     path: Path

@@ -3,13 +3,12 @@
 A kind knows one TOML type and its range (an integer >= 1, a choice, a digest) and how to
 say it in the docs' type column; a ``Key`` adds a key's default, its doc line and the rule
 that ties it to the keys before it. The schema itself (which keys exist) is the spec
-dataclasses in ``_manifest``: their fields are the table, so adding a key is one entry.
+records in ``_manifest``: their fields are the table, so adding a key is one entry.
 Every error is one line: ``<path>: <where>key 'k': problem, got v; what would be right``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Protocol
 
 from benchstone.runner._errors import ManifestError
+from benchstone.store import Record, field
 
 MISSING: Final = object()
 
@@ -105,8 +105,7 @@ class Kind(Protocol):
     def parse(self, table: Table, key: str, value: object) -> Any: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class Text:
+class Text(Record):
     right: str | None = None  # what to write instead, when the value is not a string
     doc: str = "string"
 
@@ -116,8 +115,7 @@ class Text:
         return value
 
 
-@dataclasses.dataclass(frozen=True)
-class Choice:
+class Choice(Record):
     values: tuple[str, ...]
 
     @property
@@ -131,8 +129,7 @@ class Choice:
         return value
 
 
-@dataclasses.dataclass(frozen=True)
-class Boolean:
+class Boolean(Record):
     doc: str = "boolean"
 
     def parse(self, table: Table, key: str, value: object) -> bool:
@@ -141,8 +138,7 @@ class Boolean:
         return value
 
 
-@dataclasses.dataclass(frozen=True)
-class Integer:
+class Integer(Record):
     minimum: int
     maximum: int | None = None
 
@@ -163,8 +159,7 @@ class Integer:
         return value
 
 
-@dataclasses.dataclass(frozen=True)
-class Number:
+class Number(Record):
     """A finite number; ints count as floats, booleans and strings do not."""
 
     minimum: float
@@ -201,8 +196,7 @@ def relative_path_problem(text: str) -> str | None:
     return None
 
 
-@dataclasses.dataclass(frozen=True)
-class RelativePath:
+class RelativePath(Record):
     doc: str = "string"
 
     def parse(self, table: Table, key: str, value: object) -> str:
@@ -222,16 +216,14 @@ def _array(table: Table, key: str, value: object) -> list[Any]:
     return value
 
 
-@dataclasses.dataclass(frozen=True)
-class RelativePaths:
+class RelativePaths(Record):
     doc: str = "array of strings"
 
     def parse(self, table: Table, key: str, value: object) -> tuple[str, ...]:
         return tuple(RelativePath().parse(table, key, item) for item in _array(table, key, value))
 
 
-@dataclasses.dataclass(frozen=True)
-class Names:
+class Names(Record):
     """Distinct strings naming other entries (checked against them later)."""
 
     doc: str = "array of names"
@@ -247,8 +239,7 @@ class Names:
         return tuple(names)
 
 
-@dataclasses.dataclass(frozen=True)
-class Seeds:
+class Seeds(Record):
     limit: int
     most: int
 
@@ -287,8 +278,7 @@ class Seeds:
         return tuple(items)
 
 
-@dataclasses.dataclass(frozen=True)
-class Digest:
+class Digest(Record):
     """``ALGO:HEX``, by the hasher's own parser (the one digest rule); stored normalised."""
 
     doc: str = '`"ALGO:HEX"`'
@@ -310,15 +300,13 @@ class Digest:
 # --- keys: a kind, a default, a doc line, a rule --------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Required:
+class Required(Record):
     """No default: the key must be written; ``right`` says how."""
 
     right: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Derived:
+class Derived(Record):
     """A default computed from the keys before it; ``doc`` says it for the docs."""
 
     compute: Callable[[Mapping[str, Any]], Any]
@@ -330,8 +318,7 @@ class Derived:
 Check = Callable[[Table, str, Mapping[str, Any], Any], Any]
 
 
-@dataclasses.dataclass(frozen=True)
-class Key:
+class Key(Record):
     kind: Kind
     default: Any
     doc: str
@@ -377,16 +364,16 @@ def key(
     default_doc: str | None = None,
     judgement: bool = False,
 ) -> Any:
-    """One row of the schema, as a dataclass field: its name is the TOML key."""
+    """One row of the schema, as a record field: its name is the TOML key."""
     spec = Key(kind, default, doc, check, default_doc, judgement)
     if isinstance(default, Required | Derived):
-        return dataclasses.field(metadata={_KEY: spec})
-    return dataclasses.field(default=default, metadata={_KEY: spec})
+        return field(metadata={_KEY: spec})
+    return field(default=default, metadata={_KEY: spec})
 
 
-def keys_of(spec_class: type) -> tuple[tuple[str, Key], ...]:
-    """The schema rows of a spec dataclass, in parse order."""
-    return tuple((f.name, f.metadata[_KEY]) for f in dataclasses.fields(spec_class))
+def keys_of(spec_class: type[Record]) -> tuple[tuple[str, Key], ...]:
+    """The schema rows of a spec record, in parse order."""
+    return tuple((name, spec_class.METADATA[name][_KEY]) for name in spec_class.FIELDS)
 
 
 def parse_table(

@@ -21,6 +21,7 @@ from ._models import (
 from ._names import NAME_RULE, validate_name
 from ._paths import StorePaths, home_dir
 from ._readonly import ReadOnlyStore
+from ._record import Record, factory, field
 from ._schema import SCHEMA_VERSION
 from ._store import Store
 
@@ -34,6 +35,7 @@ __all__ = [
     "NewEvaluation",
     "NewRun",
     "ReadOnlyStore",
+    "Record",
     "ReferenceEvent",
     "Registration",
     "Run",
@@ -41,6 +43,8 @@ __all__ = [
     "StoreError",
     "StorePaths",
     "VerifyReport",
+    "factory",
+    "field",
     "home_dir",
     "validate_name",
 ]

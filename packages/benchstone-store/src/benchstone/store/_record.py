@@ -9,19 +9,25 @@ behaves the same way: construction checks for missing and unknown fields, instan
 immutable (``dataclasses.FrozenInstanceError``), equality and hashing go by the field
 values, ``repr`` is the dataclass one. ``FIELDS`` replaces ``dataclasses.fields``,
 :meth:`Record.replace` ``dataclasses.replace`` and :meth:`Record.to_dict`
-``dataclasses.asdict``.
+``dataclasses.asdict``; :func:`field` is ``dataclasses.field`` (a default or a factory,
+and ``metadata`` read back through ``METADATA``), so a schema written as field metadata
+(the runner's manifest keys) needs no dataclass either.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import FrozenInstanceError
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 _R = TypeVar("_R", bound="Record")
 _REQUIRED = object()
+
+
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Factory:
@@ -31,9 +37,34 @@ class _Factory:
         self.make = make
 
 
+class _Field:
+    __slots__ = ("default", "metadata")
+
+    def __init__(self, default: Any, metadata: Mapping[str, Any]) -> None:
+        self.default = default
+        self.metadata = metadata
+
+
 def factory(make: Callable[[], Any]) -> Any:
     """A default made fresh for each record (``field(default_factory=make)``)."""
     return _Factory(make)
+
+
+def field(
+    *,
+    default: Any = _REQUIRED,
+    factory: Callable[[], Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Any:
+    """A field with a default (or a ``factory``, or neither: required) and ``metadata``.
+
+    As ``dataclasses.field``: the metadata is a read-only mapping, found again in the
+    class's ``METADATA`` under the field's name.
+    """
+    if factory is not None and default is not _REQUIRED:
+        raise ValueError("field(): give a default or a factory, not both")
+    made = _Factory(factory) if factory is not None else default
+    return _Field(made, MappingProxyType(dict(metadata or {})))
 
 
 class Record:
@@ -41,22 +72,35 @@ class Record:
 
     __slots__ = ()
     FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: Field name -> the ``metadata`` its :func:`field` gave (empty when none).
+    METADATA: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     _DEFAULTS: ClassVar[dict[str, Any]] = {}
     _KW_ONLY: ClassVar[bool] = False
 
     def __init_subclass__(cls, *, kw_only: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         defaults = dict(cls._DEFAULTS)
+        metadata = dict(cls.METADATA)
         fields = list(cls.FIELDS)
         for name, annotation in inspect.get_annotations(cls).items():
             if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
                 continue
             if name not in fields:
                 fields.append(name)
-            defaults[name] = cls.__dict__.get(name, _REQUIRED)
-            if isinstance(defaults[name], _Factory):
+            default = cls.__dict__.get(name, _REQUIRED)
+            metadata[name] = _NO_METADATA
+            if isinstance(default, _Field):
+                metadata[name] = default.metadata
+                default = default.default
+                if default is _REQUIRED or isinstance(default, _Factory):
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, default)  # as a dataclass leaves a plain default
+            elif isinstance(default, _Factory):
                 delattr(cls, name)  # as a dataclass drops a default_factory field
+            defaults[name] = default
         cls.FIELDS = tuple(fields)
+        cls.METADATA = MappingProxyType(metadata)
         cls._DEFAULTS = defaults
         cls._KW_ONLY = cls._KW_ONLY or kw_only
 
