@@ -12,10 +12,10 @@ then times, interleaved (ours, peer, ours, peer, ...) so machine drift hits both
 It prints the median wall time per command and the ratio ours/peer. Targets (issue 10):
 `bench evaluate` <= 0.5x the peer's and <= 70 ms median; `bench --version` <= 40 ms.
 
-A last line, timed in the same rounds, is the floor under any click-based `bench
-evaluate` in Python: the interpreter starting and importing click plus the standard
-library modules a verdict cannot do without (SQLite, TOML, SHA-256, JSON, subprocess for
-git, pathlib, dataclasses), doing nothing else. What `bench evaluate` costs above it is
+A last line, timed in the same rounds, is the floor under any `bench evaluate` in Python
+(ours reads its plain command line without click): the interpreter starting and importing
+the standard library modules a verdict cannot do without (SQLite, TOML, SHA-256, JSON,
+subprocess for git, pathlib), doing nothing else. What `bench evaluate` costs above it is
 ours to spend; the floor over the peer's time is the best ratio this machine allows.
 
     python benchmarks/cli_latency.py [--rounds 21] [--peer-version 0.3.1]
@@ -60,7 +60,7 @@ metric = 1.0 + random.Random(cfg["seed"]).random() / 100
 json.dump({"status": "ok", "metric": metric}, open(output, "w"))
 """
 
-FLOOR = "import click, dataclasses, hashlib, json, pathlib, sqlite3, subprocess, tomllib"
+FLOOR = "import hashlib, json, pathlib, sqlite3, subprocess, tomllib"
 FLOOR_LABEL = "floor"
 
 COMMANDS = {
@@ -160,7 +160,7 @@ def main() -> int:
         print(f"{label:<22}{o:>9.1f}{p:>14.1f}{o / p:>11.2f}")
     floor_ms, peer_evaluate = medians[(FLOOR_LABEL, "ours")], medians[("evaluate", "peer")]
     print(
-        f"floor (python + click + the stdlib a verdict needs): {floor_ms:.1f} ms, "
+        f"floor (python + the stdlib a verdict needs): {floor_ms:.1f} ms, "
         f"{floor_ms / peer_evaluate:.2f}x the peer's evaluate"
     )
     evaluate = medians[("evaluate", "ours")]

@@ -7,7 +7,6 @@ document on stdout instead of the text lines, with the same exit code.
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable
 
@@ -15,7 +14,6 @@ import click
 
 from benchstone.api._exit_codes import (
     ERROR_EXIT_CODE,
-    EXPECT_MISMATCH_EXIT_CODE,
     VERDICT_EXIT_CODES,
     exit_code_for,
 )
@@ -30,6 +28,7 @@ from benchstone.cli._common import (
     warn,
 )
 from benchstone.cli._lazy import LazyGroup
+from benchstone.cli._signals import handle_termination, interrupted
 from benchstone.cli._version import VERSION
 
 KNOWN_KINDS = sorted(VERDICT_EXIT_CODES)
@@ -367,7 +366,6 @@ def establish(
     help="Pool candidate runs made on a dirty tree and skip the STALE checks.",
 )
 @json_option
-@command_errors
 def evaluate(
     project: str,
     benchmark: str,
@@ -382,30 +380,9 @@ def evaluate(
     content differs from what the candidate runs were made from. With --warn-only a
     REJECT exits 0 (a `warning:` line on stderr says so); every other verdict keeps its code.
     """
-    from benchstone import api
-    from benchstone.api._documents import verdict_document
+    from benchstone.cli._cmd_evaluate import evaluate_command
 
-    if warn_only and expect is not None:
-        raise CommandFailed(
-            "--warn-only and --expect contradict each other: --expect makes the verdict an "
-            "assertion, --warn-only lets a REJECT pass; use one of them"
-        )
-    verdict = api.evaluate(project, benchmark, allow_dirty=allow_dirty)
-    if as_json:
-        emit_json(verdict_document(verdict, expect=expect))
-    else:
-        echo_lines(fmt.verdict_lines(verdict))
-    if warn_only and verdict.kind == "REJECT":
-        warn(f"{project}/{benchmark} is REJECT; exiting 0 because of --warn-only")
-        return 0
-    if expect is None:
-        return exit_code_for(verdict.kind)
-    # --expect is an assertion: the verdict's own exit code no longer matters.
-    if verdict.kind == expect:
-        return 0
-    if not as_json:
-        click.echo(f"expected {expect}, got {verdict.kind}", err=True)
-    return EXPECT_MISMATCH_EXIT_CODE
+    return evaluate_command(project, benchmark, expect, warn_only, allow_dirty, as_json)
 
 
 @cli.command()
@@ -495,25 +472,11 @@ def demo() -> int:
     return run_demo()
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM / SIGHUP, handled exactly like Ctrl-C: the running benchmark's process tree
-    is killed and the job is closed before `bench` exits (a CI timeout sends SIGTERM)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_terminated(signum: int, _frame: object) -> None:
-    raise Terminated(signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the `bench` command; returns the exit code instead of raising SystemExit."""
     args = sys.argv[1:] if argv is None else argv
     if argv is None:  # the console script, not a caller embedding us (e.g. the demo)
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, _raise_terminated)
+        handle_termination()
     try:
         result = cli.main(args=args, prog_name="bench", standalone_mode=False)
     except click.exceptions.Abort as exc:
@@ -521,12 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         left = cause if type(cause).__name__ == "LeftOnCluster" else None
         if left is not None:
             cause = left.__cause__  # what stopped the wait: Ctrl-C or a signal
-        if isinstance(cause, Terminated):
-            error_line(f"terminated by {signal.Signals(cause.signum).name}")
-            code = 128 + cause.signum
-        else:
-            error_line("interrupted")
-            code = 130
+        code = interrupted(cause)
         if left is not None:
             click.echo(f"  {left}", err=True)
         return code

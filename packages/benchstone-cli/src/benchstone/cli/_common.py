@@ -1,97 +1,33 @@
 """What every `bench` command shares: error handling, JSON output, warnings.
 
 Command modules import from here (never from ``_app``) so that each command family can
-live in its own module without import cycles.
+live in its own module without import cycles. The writing itself is ``_output``'s, which
+the click-free path of ``bench evaluate`` uses too; this adds the click parts.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
-from collections.abc import Callable
-from typing import Any
-
 import click
 
-from benchstone.api._exit_codes import ERROR_EXIT_CODE
-
-BROKEN_PIPE_EXIT_CODE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
-
-
-class CommandFailed(Exception):
-    """Raised inside a command to print `Error: ...` and exit with ``code``."""
-
-    def __init__(self, message: str, code: int = ERROR_EXIT_CODE) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _harness_errors() -> tuple[type[BaseException], ...]:
-    """Exception bases whose messages are written for the user: the workflow's, and the
-    report's (`bench report` calls benchstone.report directly)."""
-    from benchstone.api._errors import harness_errors
-    from benchstone.report import ReportError
-
-    return (*harness_errors(), ReportError)
-
-
-def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
-    """Turn every failure into one `Error:` line and a non-verdict exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> int:
-        try:
-            return func(*args, **kwargs) or 0
-        except BrokenPipeError:
-            _silence_stdout()
-            return BROKEN_PIPE_EXIT_CODE
-        except CommandFailed as exc:
-            error_line(str(exc))
-            return exc.code
-        except Exception as exc:
-            if isinstance(exc, _harness_errors()):
-                error_line(str(exc))
-                return ERROR_EXIT_CODE
-            if os.environ.get("BENCHSTONE_DEBUG"):
-                raise
-            error_line(
-                f"internal error ({type(exc).__name__}: {exc}); set BENCHSTONE_DEBUG=1 for "
-                "the traceback and please report it"
-            )
-            return ERROR_EXIT_CODE
-
-    return wrapper
-
-
-def _silence_stdout() -> None:
-    """The reader went away (`bench status | head`): drop what is left, quietly.
-
-    Python would otherwise report the broken pipe again when it flushes stdout at exit.
-    """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
-def error_line(message: str) -> None:
-    from benchstone.api._errors import error_line as one_line
-
-    click.echo(one_line(message), err=True)
-
-
-def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
-def emit_json(document: Any) -> None:
-    from benchstone.api._documents import to_json
-
-    click.echo(to_json(document))
-
-
-def echo_lines(lines: list[str]) -> None:
-    for line in lines:
-        click.echo(line)
-
+from benchstone.cli._output import (
+    BROKEN_PIPE_EXIT_CODE,
+    CommandFailed,
+    command_errors,
+    echo_lines,
+    emit_json,
+    error_line,
+    warn,
+)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+__all__ = [
+    "BROKEN_PIPE_EXIT_CODE",
+    "CommandFailed",
+    "command_errors",
+    "echo_lines",
+    "emit_json",
+    "error_line",
+    "json_option",
+    "warn",
+]
