@@ -130,3 +130,27 @@ def test_both_paths_answer_the_same_on_a_real_project(bench, make_python_project
     (root / "level.txt").write_text("2.0 0.01\n")  # dirty tree: STALE
     fast, slow = _both(["evaluate", "fast", "speed"])
     assert fast == slow and fast[0] == 5
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "utf-8"])
+def test_lines_are_written_as_click_writes_them_whatever_the_stream_encoding(
+    encoding: str,
+) -> None:
+    """A verdict line says "2.44× slower": an ASCII stdout must not turn it into an error."""
+    import os
+    import subprocess
+    import sys
+
+    line = "effect: 2.44× slower (σ ≥ 2)"
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    written = {}
+    for name, code in (
+        ("ours", "from benchstone.cli._output import echo; echo(LINE); echo(LINE, err=True)"),
+        ("click", "import click; click.echo(LINE); click.echo(LINE, err=True)"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", f"LINE = {line!r}\n{code}"], env=env, capture_output=True
+        )
+        assert done.returncode == 0, done.stderr
+        written[name] = (done.stdout, done.stderr)
+    assert written["ours"] == written["click"]
