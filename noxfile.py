@@ -32,6 +32,15 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "benchstone-integrations": ("openevolve",),
 }
 
+# The integration and cli sessions run their tests on two pytest-xdist workers (the
+# integration install, or benchstone-cli's [test] extra, brings pytest-xdist).
+# tests/conftest.py keeps the tests that share a resource on one worker (the Slurm tests:
+# one node; the valgrind ones). The runner's tests stay serial: some assert that the
+# pytest process has no child left, which another test's child on the same worker breaks.
+# `nox -s NAME -- -n 0` runs a session's tests serially.
+XDIST = ("-n", "2")
+PARALLEL = {"benchstone-cli"}
+
 nox.options.sessions = [
     "protocol",
     "hasher",
@@ -122,6 +131,7 @@ def _package_session(session: nox.Session, dist: str) -> None:
         "/dev/null",
         "--import-mode=importlib",
         "-ra",
+        *(XDIST if dist in PARALLEL else ()),
         *session.posargs,
         str(tests),
     )
@@ -154,7 +164,7 @@ for _short in (
 def integration(session: nox.Session) -> None:
     """Install every distribution from wheels and run the end-to-end tests in tests/."""
     wheels = _build_wheels(session, _internal_deps("benchstone-cli"))
-    session.install(*wheels, "pytest>=7", "scipy>=1.10")
+    session.install(*wheels, "pytest>=7", "pytest-xdist>=3", "scipy>=1.10")
     session.chdir(str(ROOT / "tests"))
     session.run(
         "python",
@@ -168,6 +178,7 @@ def integration(session: nox.Session) -> None:
         "/dev/null",
         "--import-mode=importlib",
         "-ra",
+        *XDIST,
         *session.posargs,
         str(ROOT / "tests"),
     )
