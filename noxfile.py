@@ -32,13 +32,15 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "benchstone-integrations": ("openevolve",),
 }
 
-# The integration and cli sessions run their tests on two pytest-xdist workers (the
-# integration install, or benchstone-cli's [test] extra, brings pytest-xdist).
-# tests/conftest.py keeps the tests that share a resource on one worker (the Slurm tests:
-# one node; the valgrind ones). The runner's tests stay serial: some assert that the
-# pytest process has no child left, which another test's child on the same worker breaks.
+# The cli session runs its tests on two pytest-xdist workers (benchstone-cli's [test]
+# extra brings pytest-xdist), the integration session on three: tests/conftest.py keeps
+# the tests that share a resource on one worker (the Slurm tests: one node; the valgrind
+# ones), and the Slurm worker mostly waits for the cluster, so two more share the CPUs.
+# The runner's tests stay serial: some assert that the pytest process has no child left,
+# which another test's child on the same worker breaks.
 # `nox -s NAME -- -n 0` runs a session's tests serially.
 XDIST = ("-n", "2")
+XDIST_INTEGRATION = ("-n", "3")
 PARALLEL = {"benchstone-cli"}
 
 nox.options.sessions = [
@@ -178,7 +180,7 @@ def integration(session: nox.Session) -> None:
         "/dev/null",
         "--import-mode=importlib",
         "-ra",
-        *XDIST,
+        *XDIST_INTEGRATION,
         *session.posargs,
         str(ROOT / "tests"),
     )
