@@ -9,6 +9,9 @@ session installs everything and runs ``tests/``.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -29,6 +32,17 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "benchstone-integrations": ("openevolve",),
 }
 
+# The cli session runs its tests on two pytest-xdist workers (benchstone-cli's [test]
+# extra brings pytest-xdist), the integration session on three: tests/conftest.py keeps
+# the tests that share a resource on one worker (the Slurm tests: one node; the valgrind
+# ones), and the Slurm worker mostly waits for the cluster, so two more share the CPUs.
+# The runner's tests stay serial: some assert that the pytest process has no child left,
+# which another test's child on the same worker breaks.
+# `nox -s NAME -- -n 0` runs a session's tests serially.
+XDIST = ("-n", "2")
+XDIST_INTEGRATION = ("-n", "3")
+PARALLEL = {"benchstone-cli"}
+
 nox.options.sessions = [
     "protocol",
     "hasher",
@@ -43,6 +57,9 @@ nox.options.sessions = [
     "lint",
 ]
 nox.options.reuse_existing_virtualenvs = False
+# uv makes the virtualenvs and installs into them when it is there (`pip install nox[uv]`,
+# as .ci/run does); plain nox falls back to virtualenv and pip.
+nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 
 
@@ -63,28 +80,37 @@ def _internal_deps(name: str) -> list[str]:
     return order
 
 
+def _wheelhouse() -> Path:
+    """One folder for this nox run's wheels, removed when nox exits."""
+    global _WHEELHOUSE
+    if _WHEELHOUSE is None:
+        _WHEELHOUSE = Path(tempfile.mkdtemp(prefix="benchstone-wheels-"))
+        atexit.register(shutil.rmtree, _WHEELHOUSE, ignore_errors=True)
+    return _WHEELHOUSE
+
+
+_WHEELHOUSE: Path | None = None
+# Each distribution's wheel is built once per nox run, by the first session that needs
+# it; later sessions install that same wheel file (the sources cannot change mid-run).
+_WHEELS: dict[str, str] = {}
+
+
 def _build_wheels(session: nox.Session, dists: list[str]) -> list[str]:
-    """Build one wheel per distribution into the session's temp dir; return their paths."""
-    out = Path(session.create_tmp()) / "wheels"
-    session.install("build>=1", "setuptools>=68")
-    wheels = []
-    for dist in dists:
-        before = set(out.glob("*.whl")) if out.exists() else set()
-        session.run(
-            "python",
-            "-m",
-            "build",
-            "--wheel",
-            "--outdir",
-            str(out),
-            str(PACKAGES / dist),
-            silent=True,
-        )
-        new = sorted(set(out.glob("*.whl")) - before)
-        if not new:  # rebuilt identical name: find it by distribution prefix
-            new = sorted(out.glob(dist.replace("-", "_") + "-*.whl"))
-        wheels.append(str(new[-1]))
-    return wheels
+    """The wheel of each distribution (built now unless this run already has it)."""
+    missing = [dist for dist in dists if dist not in _WHEELS]
+    uv = session.venv_backend == "uv"
+    if missing and not uv:  # plain nox: PEP 517 builds by `build` in the session
+        session.install("build>=1", "setuptools>=68")
+    for dist in missing:
+        out = _wheelhouse() / dist
+        if uv:  # an isolated build env of uv's, from its cache: nothing enters the session
+            command = ["uv", "build", "--wheel", "--quiet", "--out-dir", str(out)]
+        else:
+            command = ["python", "-m", "build", "--wheel", "--outdir", str(out)]
+        session.run(*command, str(PACKAGES / dist), silent=True, external=True)
+        (wheel,) = out.glob(dist.replace("-", "_") + "-*.whl")
+        _WHEELS[dist] = str(wheel)
+    return [_WHEELS[dist] for dist in dists]
 
 
 def _package_session(session: nox.Session, dist: str) -> None:
@@ -107,6 +133,7 @@ def _package_session(session: nox.Session, dist: str) -> None:
         "/dev/null",
         "--import-mode=importlib",
         "-ra",
+        *(XDIST if dist in PARALLEL else ()),
         *session.posargs,
         str(tests),
     )
@@ -139,7 +166,7 @@ for _short in (
 def integration(session: nox.Session) -> None:
     """Install every distribution from wheels and run the end-to-end tests in tests/."""
     wheels = _build_wheels(session, _internal_deps("benchstone-cli"))
-    session.install(*wheels, "pytest>=7", "scipy>=1.10")
+    session.install(*wheels, "pytest>=7", "pytest-xdist>=3", "scipy>=1.10")
     session.chdir(str(ROOT / "tests"))
     session.run(
         "python",
@@ -153,6 +180,7 @@ def integration(session: nox.Session) -> None:
         "/dev/null",
         "--import-mode=importlib",
         "-ra",
+        *XDIST_INTEGRATION,
         *session.posargs,
         str(ROOT / "tests"),
     )

@@ -31,6 +31,42 @@ from _support import (
 )
 
 
+def _group(nodeid: str) -> str | None:
+    """The tests that share one resource, by file: the one-node Slurm cluster (its jobs,
+    holds and ``--exclusive`` windows share the node and its queue), and valgrind (the
+    forging attack rewrites every cachegrind file under ``benchstone-runs-*`` it finds)."""
+    path = nodeid.split("::", 1)[0]
+    if Path(path).name.startswith("test_slurm"):
+        return "slurm"
+    if Path(path).name == "test_instructions_metric.py":
+        return "valgrind"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:  # so the Slurm group holds every test on the cluster
+        if "slurm_cluster" in getattr(item, "fixturenames", ()) and _group(item.nodeid) != "slurm":
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the Slurm cluster: put it in test_slurm*.py"
+            )
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (noxfile.py runs `-n 2`) each group runs on one worker, one test
+    after another as in a serial run, and every other test is scheduled alone. xdist puts
+    the biggest groups first: the Slurm tests start at once on one worker."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None  # another --dist asked for: xdist's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid) or nodeid
+
+    return Grouped(config, log)
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "bench-home"
