@@ -108,6 +108,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
 SchedulerType=sched/backfill
+# Schedule at once when a job ends instead of batching for batch_sched_delay (3 s by
+# default): the tests submit one short job after another, each waiting for the node.
+SchedulerParameters=batch_sched_delay=0
 StateSaveLocation=$state_dir
 SlurmdSpoolDir=$node_spool
 SlurmctldPidFile=$ctld_pid
