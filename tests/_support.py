@@ -8,14 +8,38 @@ time: each nox session installs only its own package, and these helpers must wor
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+
+def _scratch_outside_tmp() -> None:
+    """Put this test process's temporary directories (pytest's ``tmp_path`` among them)
+    outside ``/tmp``.
+
+    Tests talk to the code under test through files beside its project (a hold file, a
+    marker, a log of setup calls), as a user's tooling would through its own directories;
+    the sandbox gives every repetition a private ``/tmp``, so anything there outside the
+    project would be invisible to it. A TMPDIR already outside ``/tmp`` is kept; tests of
+    the private ``/tmp`` itself name ``/tmp`` explicitly.
+    """
+    current = Path(tempfile.gettempdir()).resolve()
+    if current != Path("/tmp") and not current.is_relative_to("/tmp"):
+        return
+    scratch = Path("/var/tmp") / f"benchstone-tests-{os.getuid()}"
+    scratch.mkdir(mode=0o700, exist_ok=True)
+    os.environ["TMPDIR"] = str(scratch)
+    tempfile.tempdir = None  # recomputed from TMPDIR on next use
+
+
+_scratch_outside_tmp()
 
 GIT_IDENTITY = [
     "-c",

@@ -26,7 +26,7 @@ from benchstone.api._job_process import (
 )
 from benchstone.api._jobs import JobInfo, dispatch_summary, job
 from benchstone.api._lock import check_drift, require_lock
-from benchstone.store import Run, Store
+from benchstone.store import Run, Store, seal_settings
 
 
 def run_job(
@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     args = sys.argv[1:] if argv is None else argv
+    if argv is None:  # a process of its own: its children need not learn the settings
+        seal_settings()
     if len(args) != 1:
         print("Error: usage: python -m benchstone.api._job_worker JOB_ID", file=sys.stderr)
         return 10

@@ -31,7 +31,7 @@ from benchstone.api._job_process import finish, hand_over, plan_to_dict, spawn_w
 from benchstone.api._scheduler import admit, claim_of, host_budget
 from benchstone.api._types import DispatchReport
 from benchstone.runner import BenchmarkSpec, RunnerError
-from benchstone.store import ReadOnlyStore, Store, StoreError, StorePaths, home_dir
+from benchstone.store import ReadOnlyStore, Store, StoreError, StorePaths, home_dir, settings
 
 #: The hidden command a worker runs: `bench _worker JOB_ID`.
 
@@ -244,6 +244,7 @@ def start_background(store: Store, record: Job) -> JobInfo:
     """Start the detached worker for a queued job; returns at once."""
     files = JobFiles(store.paths.jobs)
     env = dict(os.environ)
+    env.update(settings())  # the harness's own settings, sealed from its environment
     env["BENCHSTONE_HOME"] = str(store.paths.home)
     log_path = Path(record.log_path) if record.log_path else files.log_path(record.id)
     try:

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -29,7 +28,7 @@ from typing import Any, Final
 from benchstone.api._errors import ApiError
 from benchstone.hasher import HasherError
 from benchstone.hasher import digest as hash_file
-from benchstone.runner import JUDGEMENT_KEYS, Manifest
+from benchstone.runner import JUDGEMENT_KEYS, Manifest, RunnerError, tree_hash
 from benchstone.store import LockEvent, Record, Store
 
 MANIFEST_PATH: Final = "bench/manifest.toml"
@@ -194,12 +193,10 @@ def content_digest(root: Path, sha: str, *, dirty: bool, tracked: str | None) ->
     """
     if dirty and tracked is not None:
         return tracked
-    proc = subprocess.run(
-        ["git", "rev-parse", f"{sha}^{{tree}}"], cwd=root, capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        raise ApiError(f"{root}: cannot read the tree of {sha[:10]}: {proc.stderr.strip()}")
-    return "git-tree:" + proc.stdout.strip()
+    try:
+        return "git-tree:" + tree_hash(root, sha)
+    except RunnerError as exc:
+        raise ApiError(f"cannot read the tree of {sha[:10]}: {exc}") from None
 
 
 def _lock_dirs(event: LockEvent) -> set[str]:

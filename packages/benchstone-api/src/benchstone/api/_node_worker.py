@@ -209,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     args = sys.argv[1:] if argv is None else argv
+    if argv is None:  # a process of its own: its children need not learn the settings
+        from benchstone.store import seal_settings
+
+        seal_settings()
     if len(args) != 2 or not args[1].isdigit():
         print("Error: usage: python -m benchstone.api._node_worker SPEC TASK", file=sys.stderr)
         return 10

@@ -14,7 +14,6 @@ variable set to run at all).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ import psutil
 from benchstone.api._errors import ApiError
 from benchstone.api._job_files import LIVE_STATES, Job, JobFiles, live_state
 from benchstone.runner import BenchmarkSpec
+from benchstone.store import settings
 
 THREADS_VARIABLE = "BENCHSTONE_MAX_THREADS"
 GPUS_VARIABLE = "BENCHSTONE_GPU_COUNT"
@@ -57,7 +57,7 @@ class Budget:
 
 def host_budget(environ: Mapping[str, str] | None = None) -> Budget:
     """The budget from the environment, defaulting to the host's CPU count and no GPU."""
-    env = os.environ if environ is None else environ
+    env = settings() if environ is None else environ
     threads = _read_count(env, THREADS_VARIABLE, minimum=1)
     gpus = _read_count(env, GPUS_VARIABLE, minimum=0)
     return Budget(

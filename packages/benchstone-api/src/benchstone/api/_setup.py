@@ -14,7 +14,14 @@ from pathlib import Path
 from benchstone.api._errors import ApiError
 from benchstone.api._job_files import now_utc
 from benchstone.api._repetition import private_dir
-from benchstone.runner import Manifest, Sandbox, child_environment, execute, harness_paths
+from benchstone.runner import (
+    Manifest,
+    Sandbox,
+    child_environment,
+    execute,
+    git_dirs,
+    harness_paths,
+)
 from benchstone.store import Store
 
 #: A build may take longer than one repetition; it still must not hang a dispatch forever.
@@ -56,6 +63,8 @@ def run_setup(
             hidden=harness_paths(store.paths.home),
             writable=reachable,
             network=manifest.project.network,
+            keep=(root,),
+            protected=git_dirs(root),
         ),
     )
     if execution.failure is not None:

@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"bench, version {VERSION}")
         return 0
+    if argv is None:
+        # The `bench` process itself: read its BENCHSTONE_* settings, then take them out of
+        # its environment, so nothing it starts (git, a build) learns where the store is.
+        from benchstone.store import seal_settings
+
+        seal_settings()
     # The plain `bench evaluate P B ...` of agent loops needs no click (see _fast).
     from benchstone.cli._fast import fast_main
 

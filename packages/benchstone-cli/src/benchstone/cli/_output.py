@@ -101,7 +101,9 @@ def command_errors(func: Callable[..., int | None]) -> Callable[..., int]:
             if isinstance(exc, _harness_errors()):
                 error_line(str(exc))
                 return ERROR_EXIT_CODE
-            if os.environ.get("BENCHSTONE_DEBUG"):
+            from benchstone.store import setting
+
+            if setting("BENCHSTONE_DEBUG"):
                 raise
             error_line(
                 f"internal error ({type(exc).__name__}: {exc}); set BENCHSTONE_DEBUG=1 for "

@@ -35,11 +35,11 @@ from benchstone.runner._proc_tree import (
     subreaper,
 )
 from benchstone.runner._sandbox import ISOLATION_LANDLOCK, Sandbox, seal_harness
+from benchstone.store import is_setting, seal_settings
 
 _SHELL = "/bin/sh"
 _PIPE_SIZE = 1 << 20
 _DRAIN_PATIENCE = 2.0
-_ENV_PREFIX = "BENCHSTONE_"
 
 
 @dataclass(frozen=True)
@@ -82,23 +82,17 @@ def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     that could read them could find the reference data it is judged against.
     """
     source = os.environ if base is None else base
-    return {key: value for key, value in source.items() if not _is_harness_variable(key)}
+    return {key: value for key, value in source.items() if not is_setting(key)}
 
 
 def seal_environment() -> dict[str, str]:
     """Remove every BENCHSTONE_* variable from the harness's own ``os.environ``; return them.
 
-    Called once at startup, after the store location is read, so nothing the harness
-    starts or hands its environment to later learns where the store is.
+    Called once at a harness process's start, so nothing the harness starts or hands its
+    environment to later learns where the store is; the harness keeps reading them
+    (``benchstone.store.setting``). The store owns the settings; this is its rule, called.
     """
-    sealed = {key: value for key, value in os.environ.items() if _is_harness_variable(key)}
-    for key in sealed:
-        del os.environ[key]
-    return sealed
-
-
-def _is_harness_variable(key: str) -> bool:
-    return key.upper().startswith(_ENV_PREFIX)
+    return seal_settings()
 
 
 def execute(
@@ -141,6 +135,8 @@ def execute(
         err_log = CappedLog(Path(stderr_log), log_cap_bytes)
         stack.callback(err_log.close)
         seal = sandbox or Sandbox(level="none")
+        # The working directory stays visible over a private /tmp (a project under /tmp).
+        seal = dataclasses.replace(seal, keep=(*seal.keep, Path(cwd)))
         isolation = seal.isolation  # RunnerError naming the fix when it cannot be had
         if seal.strict:
             seccomp_fd = stack.enter_context(_seccomp.program_fd())

@@ -32,14 +32,65 @@ _REDIRECTING = (
 )
 
 
+# Settings git would otherwise take from the repository's own config (which the code under
+# test may have written: ``.git`` is the project's) and run as programs *outside* any
+# sandbox, in the harness's own git calls: an fsmonitor hook on every ``git status``, hooks
+# on ``git worktree add``. Given as command-scope config (GIT_CONFIG_COUNT), which every
+# other scope yields to.
+_HARDENING = (("core.fsmonitor", "false"), ("core.hooksPath", "/dev/null"))
+
+
 def git_environment() -> dict[str, str]:
     """The harness's environment for a git command about a given directory.
 
     Without the variables that would point git at another repository or index than the
-    directory's own (GIT_DIR, GIT_INDEX_FILE, ... as set inside a git hook); the user's
-    git configuration and ceiling directories stay.
+    directory's own (GIT_DIR, GIT_INDEX_FILE, ... as set inside a git hook), and with the
+    settings that would run a program of the repository's choosing turned off
+    (``_HARDENING``); the user's git configuration and ceiling directories stay.
     """
-    return {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
+    env = {key: value for key, value in os.environ.items() if key not in _REDIRECTING}
+    try:
+        count = max(int(env.get("GIT_CONFIG_COUNT", "0")), 0)
+    except ValueError:
+        count = 0
+    for offset, (key, value) in enumerate(_HARDENING):
+        env[f"GIT_CONFIG_KEY_{count + offset}"] = key
+        env[f"GIT_CONFIG_VALUE_{count + offset}"] = value
+    env["GIT_CONFIG_COUNT"] = str(count + len(_HARDENING))
+    return env
+
+
+def git_dirs(root: Path) -> tuple[Path, ...]:
+    """The git directories a checkout at ``root`` uses: its own and the shared one.
+
+    A sandbox mounts them read-only, so the code under test cannot rewrite the history,
+    index or configuration the harness reads after it. Read from ``.git`` itself (a
+    directory, or a worktree's ``gitdir:`` file and its ``commondir``), without running
+    git: a repetition pays nothing for it. Empty when ``root`` is no checkout.
+    """
+    dot = Path(root) / ".git"
+    if dot.is_dir() and not dot.is_symlink():
+        return (dot.resolve(),)
+    try:
+        text = dot.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ()
+    if not text.startswith("gitdir:"):
+        return ()
+    own = (Path(root) / text.removeprefix("gitdir:").strip()).resolve()
+    found = [own] if own.is_dir() else []
+    try:
+        common = (own / (own / "commondir").read_text().strip()).resolve()
+    except OSError:
+        common = None
+    if common is not None and common.is_dir():
+        found.append(common)
+    return tuple(dict.fromkeys(found))
+
+
+def tree_hash(root: Path, sha: str) -> str:
+    """The hash of the tree of commit ``sha``: the code a commit holds, whatever its message."""
+    return _git(root, ["rev-parse", "--verify", f"{sha}^{{tree}}"]).decode().strip()
 
 
 class GitState(Record):

@@ -91,9 +91,13 @@ class Sandbox:
     # private /tmp, no network, no Unix sockets; ``readonly`` binds (source, target).
     strict: bool = False
     readonly: tuple[tuple[Path, Path], ...] = ()
-    # Strict only: paths under /tmp that stay visible (read-only) over the private /tmp,
-    # such as a project tree that lives there.
+    # Paths under /tmp that stay visible over the private /tmp, such as a project tree that
+    # lives there (read-only in the strict sandbox, as they are otherwise).
     keep: tuple[Path, ...] = ()
+    # Mounted read-only over themselves: what the harness reads or runs after the code
+    # under test has run (the project's git directories); the harness's own installation
+    # is always added (``installation_paths``).
+    protected: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -174,6 +178,19 @@ class Sandbox:
             args += ["--dev-bind", "/", "/", "--proc", "/proc"]
             if not self.network:
                 args.append("--unshare-net")
+            # A private /tmp: nothing another process left there, nor anything this run
+            # leaves, outlives the namespace; what must stay (the project tree) is bound back.
+            args += ["--tmpfs", "/tmp", "--setenv", "TMPDIR", "/tmp"]
+            for path in _outermost(self.keep):
+                if path.is_relative_to("/tmp"):
+                    args += ["--bind", str(path), str(path)]
+            # The harness's installation and the git directories it reads after the run,
+            # read-only, so the code under test cannot plant what the next `bench` runs
+            # outside any sandbox (a .pth file, a patched gate, a git hook or config).
+            keep = [Path(p).resolve() for p in self.keep]
+            for path in _outermost((*self.protected, *installation_paths())):
+                if path.exists() and not any(k.is_relative_to(path) for k in keep):
+                    args += ["--ro-bind", str(path), str(path)]
         for path in _outermost(self.hidden):
             if path.is_dir():
                 args += ["--tmpfs", str(path)]
@@ -192,6 +209,26 @@ class Sandbox:
 def _interpreter_paths() -> tuple[Path, ...]:
     """The running interpreter's installation: the environment a Python runner uses."""
     return tuple(Path(p).resolve() for p in {sys.prefix, sys.exec_prefix, sys.base_prefix})
+
+
+@functools.cache
+def installation_paths() -> tuple[Path, ...]:
+    """Where the harness's own code lives: its virtualenv (interpreter, scripts and
+    site-packages) and every directory a ``benchstone`` package is imported from.
+
+    A sandbox mounts them read-only: the code under test may import ``benchstone`` (it is
+    harmless without a store to open) but not change what the next `bench` will run.
+    """
+    import benchstone
+
+    paths = [Path(p).resolve().parent for p in benchstone.__path__]
+    if sys.prefix != sys.base_prefix:  # a virtualenv: all of it is the harness's
+        paths.append(Path(sys.prefix).resolve())
+    script = shutil.which("bench")
+    if script is not None:
+        paths.append(Path(script).resolve().parent)
+    # A system-wide or --user installation: its site directory, not /usr itself.
+    return tuple(p for p in dict.fromkeys(paths) if p != Path("/usr") and len(p.parts) > 2)
 
 
 def seal_harness() -> None:

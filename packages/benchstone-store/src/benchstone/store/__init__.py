@@ -19,7 +19,7 @@ from ._models import (
     VerifyReport,
 )
 from ._names import NAME_RULE, validate_name
-from ._paths import StorePaths, home_dir
+from ._paths import StorePaths, home_dir, is_setting, seal_settings, setting, settings
 from ._readonly import ReadOnlyStore
 from ._record import Record, factory, field
 from ._schema import SCHEMA_VERSION
@@ -46,5 +46,9 @@ __all__ = [
     "factory",
     "field",
     "home_dir",
+    "is_setting",
+    "seal_settings",
+    "setting",
+    "settings",
     "validate_name",
 ]

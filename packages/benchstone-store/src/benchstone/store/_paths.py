@@ -11,6 +11,7 @@ from ._names import validate_name
 from ._record import Record
 
 HOME_ENV = "BENCHSTONE_HOME"
+SETTING_PREFIX = "BENCHSTONE_"  # every variable that configures the harness
 DB_NAME = "benchstone.db"
 BLOB_ALGORITHM = "sha256"
 _CORPUS_DIGEST = re.compile(r"([a-z0-9][a-z0-9-]*):([0-9a-f]{16,128})")
@@ -26,13 +27,52 @@ def home_dir() -> Path:
     The result is made absolute so that code which changes directory (the runner does,
     around subprocesses) keeps pointing at the same store.
     """
-    override = os.environ.get(HOME_ENV, "")
+    override = setting(HOME_ENV)
     if override:
         return Path(override).expanduser().absolute()
     data_home = os.environ.get("XDG_DATA_HOME", "").strip()
     if not data_home or not os.path.isabs(data_home):
         data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(data_home, "benchstone").absolute()
+
+
+# The settings taken out of ``os.environ`` by ``seal_settings``, still the harness's own.
+_SEALED: dict[str, str] = {}
+
+
+def is_setting(name: str) -> bool:
+    """Whether an environment variable configures the harness (``BENCHSTONE_*``)."""
+    return name.upper().startswith(SETTING_PREFIX)
+
+
+def setting(name: str) -> str:
+    """A ``BENCHSTONE_*`` setting: from the environment, else as it was when sealed ("" if
+    neither has it). The environment wins, so a caller that sets one later is heard."""
+    return os.environ.get(name) or _SEALED.get(name, "")
+
+
+def settings() -> dict[str, str]:
+    """Every ``BENCHSTONE_*`` setting in force (sealed ones included): what a process the
+    harness starts *for itself* (a background worker) is given back."""
+    merged = dict(_SEALED)
+    merged.update((k, v) for k, v in os.environ.items() if is_setting(k))
+    return merged
+
+
+def seal_settings() -> dict[str, str]:
+    """Move every ``BENCHSTONE_*`` variable out of ``os.environ`` into this process's
+    memory; return them.
+
+    Called once at a harness process's start, after which nothing it starts or hands its
+    environment to (git, a compiler, a setup command) learns where the store is; the
+    harness itself reads them through :func:`setting`. In-process callers (tests, an
+    embedding program) need not call it: the environment is read first in any case.
+    """
+    sealed = {key: value for key, value in os.environ.items() if is_setting(key)}
+    for key in sealed:
+        del os.environ[key]
+    _SEALED.update(sealed)
+    return sealed
 
 
 class StorePaths(Record):

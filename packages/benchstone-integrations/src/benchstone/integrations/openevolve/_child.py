@@ -46,6 +46,10 @@ def measure(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    from benchstone.store import seal_settings
+
+    seal_settings()  # its own process: what it starts need not learn the settings
+
     def terminate(signum: int, _frame: object) -> None:
         raise IntegrationError(
             f"terminated by {signal.Signals(signum).name} (the evaluator's timeout)"
