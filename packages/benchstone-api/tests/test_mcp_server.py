@@ -23,6 +23,8 @@ TOOLS = {"list_projects", "run", "job_status", "jobs", "evaluate", "history", "p
 READ_ONLY = {"list_projects", "job_status", "jobs", "history"}
 #: Arguments that would let an agent step around a guard; no tool may take one.
 GUARD_BYPASSES = {"force", "allow_dirty", "replace", "reason", "unlock", "relock", "at_sha"}
+#: What the CLI tells a person to type to step around a refusal; no tool error says it.
+OVERRIDES = ("--force", "--allow-dirty", "bench lock")
 #: A bound on polling, not a timing assertion: a job that never finishes fails the test.
 POLL_LIMIT_SECONDS = 120
 
@@ -47,6 +49,13 @@ async def error_text(client: Client, tool: str, **arguments: Any) -> str:
     (content,) = result.content
     assert content.text.startswith("Error: ") and "\n" not in content.text, content.text
     return content.text
+
+
+def assert_no_override(text: str) -> None:
+    assert not [o for o in OVERRIDES if o in text], text
+    assert text.endswith(
+        "(a person can override this from the bench CLI; it is not exposed over MCP)"
+    )
 
 
 async def finished_job(client: Client, job_id: str) -> dict[str, Any]:
@@ -141,6 +150,7 @@ def test_refusals_are_tool_errors_with_the_one_line_message(registered):
             # No runs at the new commit: promote is refused, and there is no force to pass.
             text = await error_text(client, "promote", project="proj", benchmark="plain")
             assert text.startswith("Error: refusing to promote proj/plain: verdict ")
+            assert_no_override(text)
             text = await error_text(client, "job_status", job_id="not-a-job")
             assert "job id 'not-a-job' is not valid" in text
             text = await error_text(client, "history", project="proj", benchmark="plain", limit=0)
@@ -149,7 +159,8 @@ def test_refusals_are_tool_errors_with_the_one_line_message(registered):
             # SDK drops arguments a tool does not declare, and the guard still holds.
             (registered.root / "scratch.txt").write_text("uncommitted\n")
             text = await error_text(client, "run", project="proj", benchmark="plain")
-            assert "dirty" in text
+            assert "the git working tree has uncommitted changes; commit them" in text
+            assert_no_override(text)
             forced = await error_text(
                 client, "run", project="proj", benchmark="plain", allow_dirty=True
             )
@@ -162,6 +173,12 @@ def test_refusals_are_tool_errors_with_the_one_line_message(registered):
     anyio.run(main)
     assert api.baseline("proj", "plain").action == "establish"  # nothing moved
     assert api.jobs(include_finished=True) == jobs_before  # nothing was started
+    # The CLI and Python callers, who can pass the override, still read how.
+    with pytest.raises(api.ApiError, match=r"; commit them, or pass --allow-dirty to run anyway"):
+        api.run("proj", "plain")
+    (registered.root / "scratch.txt").unlink()
+    with pytest.raises(api.PromotionRefused, match=r"; pass --force to move the baseline anyway$"):
+        api.promote("proj", "plain")
 
 
 def test_an_edited_evaluator_is_refused_and_no_tool_relocks_it(registered):
@@ -177,6 +194,9 @@ def test_an_edited_evaluator_is_refused_and_no_tool_relocks_it(registered):
             text = await error_text(client, "run", project="proj", benchmark="plain")
             assert "the evaluator differs from the lock of project 'proj'" in text
             assert "bench/manifest.toml" in text
+            assert_no_override(text)
 
     anyio.run(main)
     assert api.jobs(include_finished=True) == jobs_before  # nothing was started
+    with pytest.raises(api.ApiError, match=r"; to accept it run `bench lock proj --reason"):
+        api.run("proj", "plain")  # the CLI's message still says how to accept the change
