@@ -6,7 +6,9 @@ polls `job_status` until it finishes, then evaluates and promotes through the pr
 
 from __future__ import annotations
 
+import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -200,3 +202,37 @@ def test_an_edited_evaluator_is_refused_and_no_tool_relocks_it(registered):
     assert api.jobs(include_finished=True) == jobs_before  # nothing was started
     with pytest.raises(api.ApiError, match=r"; to accept it run `bench lock proj --reason"):
         api.run("proj", "plain")  # the CLI's message still says how to accept the change
+
+
+def child_states() -> dict[int, str]:
+    """This process's children (of every thread) and their state letter (Z: a zombie)."""
+    states = {}
+    for listing in Path("/proc/self/task").glob("*/children"):
+        for pid in listing.read_text().split():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                states[int(pid)] = stat.rpartition(")")[2].split()[0]
+    return states
+
+
+def test_a_long_lived_server_reaps_its_finished_workers(registered):
+    """`bench mcp` lives for hours: each finished worker must not stay behind as a zombie."""
+    registered.commit(level=2.0)
+
+    async def main() -> int:
+        async with Client(api.mcp_server()) as client:
+            started = await document(client, "run", project="proj", benchmark="plain")
+            job = await finished_job(client, started["job"]["id"])
+            assert job["state"] == "done", job
+            pid = started["job"]["pid"]
+            # The record says done just before the worker exits; wait for the exit itself.
+            with anyio.fail_after(POLL_LIMIT_SECONDS):
+                while child_states().get(pid) not in (None, "Z"):
+                    await anyio.sleep(0.05)
+            await anyio.sleep(0.5)  # a reaper's moment; a zombie stays one for good
+            await document(client, "job_status", job_id=job["id"])
+            return pid
+
+    pid = anyio.run(main)
+    zombies = [p for p, state in child_states().items() if state == "Z"]
+    assert pid not in zombies and not zombies, child_states()
