@@ -217,7 +217,10 @@ def test_the_worker_is_detached_with_a_private_log(tmp_path: Path) -> None:
     # stdin, stdout, stderr and the descriptor listing /proc/self/fd: nothing inherited.
     assert json.loads(lines["fds"]) == [0, 1, 2, 3]
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
-    os.waitpid(pid, 0)
+    # Reaped by spawn_worker's own waiter: no zombie is left for the caller to wait on.
+    while Path(f"/proc/{pid}").exists():
+        assert time.monotonic() < deadline, "the finished worker was never reaped"
+        time.sleep(0.02)
 
 
 def test_spawning_a_missing_program_is_one_line(tmp_path: Path) -> None:

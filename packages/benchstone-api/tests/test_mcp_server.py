@@ -6,7 +6,9 @@ polls `job_status` until it finishes, then evaluates and promotes through the pr
 
 from __future__ import annotations
 
+import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -23,6 +25,8 @@ TOOLS = {"list_projects", "run", "job_status", "jobs", "evaluate", "history", "p
 READ_ONLY = {"list_projects", "job_status", "jobs", "history"}
 #: Arguments that would let an agent step around a guard; no tool may take one.
 GUARD_BYPASSES = {"force", "allow_dirty", "replace", "reason", "unlock", "relock", "at_sha"}
+#: What the CLI tells a person to type to step around a refusal; no tool error says it.
+OVERRIDES = ("--force", "--allow-dirty", "bench lock")
 #: A bound on polling, not a timing assertion: a job that never finishes fails the test.
 POLL_LIMIT_SECONDS = 120
 
@@ -47,6 +51,13 @@ async def error_text(client: Client, tool: str, **arguments: Any) -> str:
     (content,) = result.content
     assert content.text.startswith("Error: ") and "\n" not in content.text, content.text
     return content.text
+
+
+def assert_no_override(text: str) -> None:
+    assert not [o for o in OVERRIDES if o in text], text
+    assert text.endswith(
+        "(a person can override this from the bench CLI; it is not exposed over MCP)"
+    )
 
 
 async def finished_job(client: Client, job_id: str) -> dict[str, Any]:
@@ -141,6 +152,7 @@ def test_refusals_are_tool_errors_with_the_one_line_message(registered):
             # No runs at the new commit: promote is refused, and there is no force to pass.
             text = await error_text(client, "promote", project="proj", benchmark="plain")
             assert text.startswith("Error: refusing to promote proj/plain: verdict ")
+            assert_no_override(text)
             text = await error_text(client, "job_status", job_id="not-a-job")
             assert "job id 'not-a-job' is not valid" in text
             text = await error_text(client, "history", project="proj", benchmark="plain", limit=0)
@@ -149,7 +161,8 @@ def test_refusals_are_tool_errors_with_the_one_line_message(registered):
             # SDK drops arguments a tool does not declare, and the guard still holds.
             (registered.root / "scratch.txt").write_text("uncommitted\n")
             text = await error_text(client, "run", project="proj", benchmark="plain")
-            assert "dirty" in text
+            assert "the git working tree has uncommitted changes; commit them" in text
+            assert_no_override(text)
             forced = await error_text(
                 client, "run", project="proj", benchmark="plain", allow_dirty=True
             )
@@ -162,6 +175,12 @@ def test_refusals_are_tool_errors_with_the_one_line_message(registered):
     anyio.run(main)
     assert api.baseline("proj", "plain").action == "establish"  # nothing moved
     assert api.jobs(include_finished=True) == jobs_before  # nothing was started
+    # The CLI and Python callers, who can pass the override, still read how.
+    with pytest.raises(api.ApiError, match=r"; commit them, or pass --allow-dirty to run anyway"):
+        api.run("proj", "plain")
+    (registered.root / "scratch.txt").unlink()
+    with pytest.raises(api.PromotionRefused, match=r"; pass --force to move the baseline anyway$"):
+        api.promote("proj", "plain")
 
 
 def test_an_edited_evaluator_is_refused_and_no_tool_relocks_it(registered):
@@ -177,6 +196,42 @@ def test_an_edited_evaluator_is_refused_and_no_tool_relocks_it(registered):
             text = await error_text(client, "run", project="proj", benchmark="plain")
             assert "the evaluator differs from the lock of project 'proj'" in text
             assert "bench/manifest.toml" in text
+            assert_no_override(text)
 
     anyio.run(main)
     assert api.jobs(include_finished=True) == jobs_before  # nothing was started
+    with pytest.raises(api.ApiError, match=r"; to accept it run `bench lock proj --reason"):
+        api.run("proj", "plain")  # the CLI's message still says how to accept the change
+
+
+def child_states() -> dict[int, str]:
+    """This process's children (of every thread) and their state letter (Z: a zombie)."""
+    states = {}
+    for listing in Path("/proc/self/task").glob("*/children"):
+        for pid in listing.read_text().split():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                states[int(pid)] = stat.rpartition(")")[2].split()[0]
+    return states
+
+
+def test_a_long_lived_server_reaps_its_finished_workers(registered):
+    """`bench mcp` lives for hours: each finished worker must not stay behind as a zombie."""
+    registered.commit(level=2.0)
+
+    async def main() -> int:
+        async with Client(api.mcp_server()) as client:
+            started = await document(client, "run", project="proj", benchmark="plain")
+            job = await finished_job(client, started["job"]["id"])
+            assert job["state"] == "done", job
+            pid = started["job"]["pid"]
+            # The record says done just before the worker exits; wait for the exit itself.
+            with anyio.fail_after(POLL_LIMIT_SECONDS):
+                while child_states().get(pid) not in (None, "Z"):
+                    await anyio.sleep(0.05)
+            await anyio.sleep(0.5)  # a reaper's moment; a zombie stays one for good
+            await document(client, "job_status", job_id=job["id"])
+            return pid
+
+    pid = anyio.run(main)
+    assert child_states().get(pid) != "Z", child_states()  # other tests' children aside

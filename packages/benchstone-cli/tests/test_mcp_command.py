@@ -69,6 +69,8 @@ def test_a_session_over_stdio_lists_runs_polls_evaluates_promotes(bench, home, m
             seen["history"] = await _document(client, "history", project="agent", benchmark="speed")
             refused = await client.call_tool("promote", {"project": "agent", "benchmark": "sped"})
             seen["refused"] = (refused.is_error, refused.content[0].text)
+            again = await client.call_tool("promote", {"project": "agent", "benchmark": "speed"})
+            seen["again"] = (again.is_error, again.content[0].text)
 
     anyio.run(main)
     # What the tools returned is what `bench --json` prints for the same store.
@@ -81,6 +83,17 @@ def test_a_session_over_stdio_lists_runs_polls_evaluates_promotes(bench, home, m
     is_error, text = seen["refused"]
     assert is_error and text.startswith("Error: ") and "did you mean 'speed'?" in text
     assert "\n" not in text
+    # Promoting the baseline's own commit again is refused; over MCP without the CLI's
+    # way around it, which the CLI still prints.
+    is_error, text = seen["again"]
+    assert is_error and text.startswith("Error: refusing to promote agent/speed"), text
+    assert "--force" not in text and "not exposed over MCP" in text
+    cli = bench("promote", "agent", "speed")
+    assert cli.code != 0 and "; pass --force to move the baseline anyway" in cli.err
+    refusal = text.removesuffix(
+        " (a person can override this from the bench CLI; it is not exposed over MCP)"
+    )
+    assert cli.err.strip() == f"{refusal}; pass --force to move the baseline anyway"
 
 
 def test_without_the_extra_bench_mcp_names_what_to_install(bench, monkeypatch):

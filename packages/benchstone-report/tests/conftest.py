@@ -82,7 +82,7 @@ def home(tmp_path: Path) -> Path:
         first = store.set_baseline(
             "Arborist", "nsga2", git_sha=SHAS[0], meta_seed=None, run_ids=ids[0], action="establish"
         )
-        _verdict(store, first.id, SHAS[2], ids[2], "ACCEPT", "faster by 20%", 0.2, [0.15, 0.25])
+        _verdict(store, first.id, SHAS[2], ids[2], "PROMOTE", "faster by 20%", 0.2, [0.15, 0.25])
         second = store.set_baseline(
             "Arborist", "nsga2", git_sha=SHAS[2], meta_seed=None, run_ids=ids[2], action="promote"
         )

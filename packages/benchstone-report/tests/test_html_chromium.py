@@ -50,6 +50,17 @@ def test_html_is_self_contained(page: Path) -> None:
     assert html.count("<svg") == 2
 
 
+def test_verdict_triangles_are_green_for_promote_and_red_for_reject(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+
+    def triangle(evaluation_id: int) -> str:  # the verdict's group, up to its own </g>
+        return html.split(f'<g id="bs-verdict-{evaluation_id}">', 1)[1].split("\n   </g>")[0]
+
+    # The kinds the store records (conftest: a PROMOTE at commit 2, a REJECT at commit 4).
+    assert triangle(1).startswith("<title>PROMOTE ") and "fill: #2e7d32" in triangle(1)
+    assert triangle(2).startswith("<title>REJECT ") and "fill: #c62828" in triangle(2)
+
+
 @needs_chromium
 def test_rendered_dom_has_a_chart_per_benchmark_with_point_titles(
     page: Path, tmp_path: Path, shas: list[str]
@@ -67,7 +78,7 @@ def test_rendered_dom_has_a_chart_per_benchmark_with_point_titles(
     assert re.search(
         r"<title>REJECT · 55555555 · [^<]* · -50\.0% \[-60\.0%, -40\.0%\]</title>", nsga2
     )
-    assert "<td>ACCEPT</td>" in nsga2 and "<td>REJECT</td>" in nsga2
+    assert "<td>PROMOTE</td>" in nsga2 and "<td>REJECT</td>" in nsga2
 
 
 @needs_chromium
@@ -82,7 +93,7 @@ def test_screenshot_shows_points_and_verdict_marks(page: Path, tmp_path: Path) -
     non_white = int(((red < 0.9) | (green < 0.9) | (blue < 0.9)).sum())
     run_blue = int(((blue > 0.55) & (red < 0.45) & (green < 0.6)).sum())
     reject_red = int(((red > 0.65) & (green < 0.35) & (blue < 0.35)).sum())
-    accept_green = int(((green > 0.35) & (red < 0.3) & (blue < 0.3)).sum())
+    promote_green = int(((green > 0.35) & (red < 0.3) & (blue < 0.3)).sum())
     assert non_white > 25_000  # charts + tables (the tables alone are ~20k)
     assert run_blue > 150  # 13 point markers drew
-    assert reject_red > 20 and accept_green > 20  # the two verdict triangles drew
+    assert reject_red > 20 and promote_green > 20  # the two verdict triangles drew

@@ -9,6 +9,7 @@ from _support import write_tree
 
 from benchstone.runner._doctor import (
     aslr_check,
+    cpu_count_check,
     doctor,
     governor_check,
     isolated_check,
@@ -65,7 +66,7 @@ def test_a_tuned_host_is_ok(tmp_path: Path) -> None:
     assert aslr_check(tmp_path).verdict == "ok"
     isolated = isolated_check(tmp_path)
     assert (isolated.verdict, isolated.value) == ("ok", "isolated: 1; nohz_full: 1")
-    assert "taskset" in isolated.advice
+    assert "cpu_affinity = [N]" in isolated.advice and "taskset" not in isolated.advice
 
 
 def test_an_untuned_host_warns_with_the_fix(tmp_path: Path) -> None:
@@ -83,12 +84,21 @@ def test_an_untuned_host_warns_with_the_fix(tmp_path: Path) -> None:
     assert aslr_check(tmp_path).value == "disabled (0)"
     assert isolated_check(tmp_path).value == "isolated: none; nohz_full: unknown"
     assert isolated_check(tmp_path).verdict == "warn"
+    assert "isolcpus=N" in isolated_check(tmp_path).advice
+    assert "cpu_affinity = [N]" in isolated_check(tmp_path).advice
 
 
 def test_load_is_judged_per_usable_cpu() -> None:
     assert load_check(0.9, 2).verdict == "ok"
     busy = load_check(1.5, 2)
-    assert busy.verdict == "warn" and "instructions" in busy.advice
+    assert busy.verdict == "warn"
+    for remedy in (
+        'measurement = "side_by_side"',
+        "cpu_affinity",
+        'metric_source = "instructions"',
+    ):
+        assert remedy in busy.advice, busy.advice
+    assert "taskset" not in busy.advice
     assert load_check(None, 2).value == "unknown"
 
 
@@ -96,7 +106,13 @@ def test_spread_check_warns_above_three_percent() -> None:
     steady = spread_check("wall", [0.005, 0.00501, 0.00499, 0.005])
     assert steady.verdict == "ok" and steady.value.startswith("0.2% stdev/mean")
     noisy = spread_check("wall", [0.005, 0.006, 0.004, 0.0055])
-    assert noisy.verdict == "warn" and "instructions" in noisy.advice
+    assert noisy.verdict == "warn"
+    for remedy in (
+        'measurement = "side_by_side"',
+        "cpu_affinity",
+        'metric_source = "instructions"',
+    ):
+        assert remedy in noisy.advice, noisy.advice
     assert spread_check("wall", [0.0, 0.0]).value == "unknown"
 
 
@@ -106,3 +122,17 @@ def test_missing_tools_name_the_package(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert (check.verdict, check.value) == ("warn", "not installed")
     assert "apt-get install valgrind" in check.advice
     assert "apt-get install bubblewrap" in tool_check("bwrap", "bubblewrap", "x").advice
+
+
+def test_the_advice_names_real_manifest_keys(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Side by side where the host cannot be tuned, cpu_affinity to pin, and `sandbox`
+    (docs/manifest.md) for bubblewrap: no taskset, no made-up `isolation` key."""
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap, no valgrind
+    checks = {c.name: c for c in doctor(root=tmp_path, calibrate=False).checks}
+    assert 'sandbox = "bwrap"' in checks["bwrap"].advice
+    assert 'measurement = "side_by_side"' in checks["cpu governor"].advice  # unreadable
+    assert 'measurement = "side_by_side"' in cpu_count_check(1).advice
+    for check in checks.values():
+        assert "isolation =" not in check.advice and "taskset" not in check.advice, check

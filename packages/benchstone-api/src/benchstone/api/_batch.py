@@ -120,8 +120,9 @@ def plan_dispatch(
     if state.dirty:
         if not allow_dirty:
             raise ApiError(
-                f"{root}: the git working tree has uncommitted changes; commit them, or pass "
-                "--allow-dirty to run anyway (the diff is then recorded with the runs)"
+                f"{root}: the git working tree has uncommitted changes; commit them",
+                override=", or pass --allow-dirty to run anyway (the diff is then recorded "
+                "with the runs)",
             )
         diff_path = str(_save_diff(store, project, spec.name, state.sha, git_diff(root)))
     manifest_affinity(manifest, spec)  # a CPU this host lacks is refused before any work

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 
 class ApiError(Exception):
-    """A request the harness cannot carry out (project not registered, nothing to promote...)."""
+    """A request the harness cannot carry out (project not registered, nothing to promote...).
+
+    ``override`` is the tail of the message that tells a person how to step around the
+    refusal (``--force``, ``--allow-dirty``, ``bench lock``). It is kept apart from
+    ``refusal`` because only some front-ends offer those: the CLI and Python callers see
+    the whole message, the MCP server shows the refusal alone, since an agent cannot pass
+    them and should not be coached to bypass the referee.
+    """
+
+    def __init__(self, message: str, *, override: str = "") -> None:
+        super().__init__(message + override)
+        self.refusal = message
+        self.override = override
 
 
 class PromotionRefused(ApiError, ValueError):
@@ -13,8 +25,8 @@ class PromotionRefused(ApiError, ValueError):
     It is a ValueError too, as SPEC's API promises for a refused promotion.
     """
 
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, kind: str, *, override: str = "") -> None:
+        super().__init__(message, override=override)
         self.kind = kind
 
 

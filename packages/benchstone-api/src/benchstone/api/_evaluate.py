@@ -81,8 +81,9 @@ def promote(
         if verdict.kind != "PROMOTE" and not force:
             raise PromotionRefused(
                 f"refusing to promote {project}/{benchmark}: verdict {verdict.kind} "
-                f"({verdict.reason}); pass --force to move the baseline anyway",
+                f"({verdict.reason})",
                 verdict.kind,
+                override="; pass --force to move the baseline anyway",
             )
         runs = store.runs(project, benchmark, ids=verdict.candidate_run_ids)
         if meta_seed is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
@@ -38,6 +39,12 @@ def spawn_worker(
 
     Its stdout and stderr go to ``log_path`` (created 0o600, appended to); it holds no
     other descriptor of ours (``close_fds``), in particular not the jobs lock.
+
+    A daemon thread waits on it: this process is its parent until it exits, and a
+    long-lived one (`bench mcp`) would otherwise keep every finished worker as a zombie
+    until its next subprocess start. SIGCHLD=SIG_IGN would reap too, but it breaks the
+    return codes of every other subprocess. A short-lived CLI simply exits; the worker,
+    in its own session, is then reaped by init.
     """
     try:
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
@@ -61,6 +68,7 @@ def spawn_worker(
         ) from None
     finally:
         os.close(fd)
+    threading.Thread(target=proc.wait, name=f"reap-worker-{proc.pid}", daemon=True).start()
     return proc.pid
 
 

@@ -117,10 +117,11 @@ def check_drift(store: Store, event: LockEvent, root: Path, manifest: Manifest) 
     current = snapshot(root, manifest)
     if current.digest == event.digest:
         return
-    raise ApiError(drift_message(store, event, current))
+    raise drift_error(store, event, current)
 
 
-def drift_message(store: Store, event: LockEvent, current: Snapshot) -> str:
+def drift_error(store: Store, event: LockEvent, current: Snapshot) -> ApiError:
+    """The refusal naming every changed file; re-locking is its ``override`` (CLI only)."""
     locked: Mapping[str, str] = event.files
     changed = sorted(
         rel for rel in set(locked) | set(current.files) if locked.get(rel) != current.files.get(rel)
@@ -138,10 +139,10 @@ def drift_message(store: Store, event: LockEvent, current: Snapshot) -> str:
             parts.append(f"{rel} (new)")
         else:
             parts.append(rel)
-    return (
+    return ApiError(
         f"{current.root}: the evaluator differs from the lock of project "
-        f"'{event.project}' (lock {event.id}): {', '.join(parts)}; to accept it run "
-        f'`bench lock {event.project} --reason "..."`'
+        f"'{event.project}' (lock {event.id}): {', '.join(parts)}",
+        override=f'; to accept it run `bench lock {event.project} --reason "..."`',
     )
 
 

@@ -31,7 +31,7 @@ from benchstone.api._documents import (
     to_json,
     verdict_document,
 )
-from benchstone.api._errors import error_line, harness_errors
+from benchstone.api._errors import ApiError, error_line, harness_errors
 
 INSTRUCTIONS = """\
 benchstone gates benchmark results: a candidate commit is PROMOTE only when repeated,
@@ -41,6 +41,10 @@ run (returns a job id at once) -> job_status until its state is done or failed -
 evaluate (PROMOTE, REJECT, NEEDS_MORE_DATA, ...) -> promote when the verdict is PROMOTE.
 Evaluate again after more runs: all runs at the commit are pooled, and each new look at
 the same candidate costs significance. Results are the JSON documents of `bench --json`."""
+
+#: Said instead of a refusal's override (``--force``, ``--allow-dirty``, ``bench lock``):
+#: no tool takes those, and an agent should learn why it was refused, not how to bypass it.
+NOT_OVERRIDABLE_HERE = "(a person can override this from the bench CLI; it is not exposed over MCP)"
 
 #: Reads only: listing, job records, the timeline.
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -184,7 +188,8 @@ def _tool_result(func: Callable[..., dict[str, Any]]) -> Callable[..., CallToolR
         except harness_errors() as exc:
             # A tool error the model reads, not a protocol error: the call itself was fine.
             return CallToolResult(
-                content=[TextContent(type="text", text=error_line(str(exc)))], is_error=True
+                content=[TextContent(type="text", text=error_line(_refusal(exc)))],
+                is_error=True,
             )
         text = to_json(document)
         return CallToolResult(
@@ -195,3 +200,10 @@ def _tool_result(func: Callable[..., dict[str, Any]]) -> Callable[..., CallToolR
     signature = inspect.signature(func, eval_str=True)
     wrapper.__signature__ = signature.replace(return_annotation=CallToolResult)  # type: ignore[attr-defined]
     return wrapper
+
+
+def _refusal(exc: Exception) -> str:
+    """The error's message without the CLI's way around it, which no tool offers."""
+    if isinstance(exc, ApiError) and exc.override:
+        return f"{exc.refusal} {NOT_OVERRIDABLE_HERE}"
+    return str(exc)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from benchstone.api._context import load_project
 from benchstone.api._errors import ApiError
-from benchstone.api._lock import drift_message, record, require_lock, snapshot
+from benchstone.api._lock import drift_error, record, require_lock, snapshot
 from benchstone.api._types import BenchmarkInfo, ProjectInfo
 from benchstone.runner import Manifest, RunnerError, check_corpus, load_manifest, require_corpus
 from benchstone.store import LockEvent, Registration, Store
@@ -47,7 +47,7 @@ def _lock_evaluator(store: Store, project: str, root: Path, manifest: Manifest) 
     if current is None:
         record(store, project, snap, action="register", reason=None)
     elif current.digest != snap.digest:
-        raise ApiError(drift_message(store, current, snap))
+        raise drift_error(store, current, snap)
 
 
 def lock(project: str, *, reason: str, home: Path | None = None) -> LockEvent:

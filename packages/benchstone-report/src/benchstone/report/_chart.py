@@ -17,7 +17,19 @@ from ._collect import BenchmarkData, commit_order
 from ._text import effect_text, short
 from ._value import run_value
 
-VERDICT_COLOURS = {"ACCEPT": "#2e7d32", "REJECT": "#c62828"}
+#: The report's own colour table for the verdict kinds the store records (benchstone-gates
+#: names them; the report reads the store only, so it states them here): green where the
+#: candidate passed, red where it failed, grey for the undecided and refused kinds.
+GREEN, RED, NEUTRAL = "#2e7d32", "#c62828", "#757575"
+VERDICT_COLOURS = {
+    "PROMOTE": GREEN,
+    "PASS": GREEN,
+    "REJECT": RED,
+    "FAIL": RED,
+    "NEEDS_MORE_DATA": NEUTRAL,
+    "NO_BASELINE": NEUTRAL,
+    "STALE": NEUTRAL,
+}
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 
 
@@ -49,7 +61,7 @@ def chart_svg(data: BenchmarkData) -> str:
         if x is None:
             continue
         gid = f"bs-verdict-{evaluation.id}"
-        colour = VERDICT_COLOURS.get(evaluation.kind, "#ef6c00")
+        colour = VERDICT_COLOURS.get(evaluation.kind, NEUTRAL)
         ax.plot(
             [x],
             [1.02],

@@ -3,11 +3,13 @@
 Why: a gate's false-PROMOTE rate is calibrated for independent repetitions, and a host
 with a ``powersave`` governor, turbo boost, busy neighbours or no isolated CPUs breaks that
 quietly. pyperf's ``system check`` is the anchor for what to look at; the advice here also
-names benchstone's own remedies (``metric_source = "instructions"``, pinning with
-``taskset``) because on a shared CI host they are the ones that work
-without root. Every file is read defensively: missing in a container means ``unknown``,
-never an exception. The short calibration loop is the ground truth the settings only
-predict: its relative spread is what a timing on this host will wobble by.
+names benchstone's own remedies (``measurement = "side_by_side"``, the manifest's
+``cpu_affinity``, ``metric_source = "instructions"``) because on a shared CI host they are
+the ones that work without root: side by side, drift and neighbours hit both arms alike;
+instruction counts do not see them at all. Every file is read defensively: missing in a
+container means ``unknown``, never an exception. The short calibration loop is the ground
+truth the settings only predict: its relative spread is what a timing on this host will
+wobble by.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ SPREAD_WARN = 0.03
 LOAD_WARN = 0.5
 _CALIBRATION_ROUNDS = 20
 _CALIBRATION_SECONDS = 0.005
-_SIDE_BY_SIDE = 'metric_source = "instructions" (immune to neighbours)'
+_SIDE_BY_SIDE = 'measurement = "side_by_side" (the default for host timings)'
+_INSTRUCTIONS = 'metric_source = "instructions" (immune to neighbours)'
+_PIN = "cpu_affinity = [N] in the manifest"
+_REMEDIES = f"{_SIDE_BY_SIDE} or {_INSTRUCTIONS}"
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def doctor(*, root: Path = Path("/"), calibrate: bool = True) -> DoctorReport:
         aslr_check(root),
         load_check(_load_one(), usable),
         isolated_check(root),
-        tool_check("bwrap", "bubblewrap", 'isolation = "sealed"'),
+        tool_check("bwrap", "bubblewrap", 'sandbox = "bwrap" (and "auto" before Landlock)'),
         tool_check("valgrind", "valgrind", 'metric_source = "instructions"'),
     ]
     if calibrate:
@@ -103,8 +108,7 @@ def cpu_count_check(usable: int) -> Check:
             "cpu count",
             value,
             "warn",
-            "one CPU: the harness, the benchmark and every neighbour share it; "
-            f"use {_SIDE_BY_SIDE}",
+            f"one CPU: the harness, the benchmark and every neighbour share it; use {_REMEDIES}",
         )
     return Check("cpu count", value, "ok")
 
@@ -117,8 +121,7 @@ def governor_check(root: Path) -> Check:
             "cpu governor",
             UNKNOWN,
             "warn",
-            "not readable here (container or VM: the host sets the frequency); "
-            f"use {_SIDE_BY_SIDE}",
+            f"not readable here (container or VM: the host sets the frequency); use {_REMEDIES}",
         )
     value = ", ".join(governors)
     if governors != ["performance"]:
@@ -146,7 +149,7 @@ def turbo_check(root: Path) -> Check:
             "turbo boost",
             UNKNOWN,
             "warn",
-            f"not readable here; the clock may change with temperature; use {_SIDE_BY_SIDE}",
+            f"not readable here; the clock may change with temperature; use {_REMEDIES}",
         )
     if state == "on":
         return Check(
@@ -176,14 +179,14 @@ def aslr_check(root: Path) -> Check:
 
 def load_check(load_one: float | None, usable: int) -> Check:
     if load_one is None:
-        return Check("load average", UNKNOWN, "warn", f"not readable; use {_SIDE_BY_SIDE}")
+        return Check("load average", UNKNOWN, "warn", f"not readable; use {_REMEDIES}")
     value = f"{load_one:.2f} over {usable} CPU{'s' if usable != 1 else ''}"
     if load_one / max(usable, 1) > LOAD_WARN:
         return Check(
             "load average",
             value,
             "warn",
-            f"neighbours are busy; wait for quiet, pin with taskset, or use {_SIDE_BY_SIDE}",
+            f"neighbours are busy; wait for quiet, pin with {_PIN}, or use {_REMEDIES}",
         )
     return Check("load average", value, "ok")
 
@@ -199,9 +202,9 @@ def isolated_check(root: Path) -> Check:
             value,
             "warn",
             "no CPU is kept free of other work; boot with isolcpus=N nohz_full=N rcu_nocbs=N "
-            "and pin runs there with taskset -c N",
+            f"and pin runs there with {_PIN}",
         )
-    return Check("isolated cpus", value, "ok", f"pin runs with taskset to CPUs in {isolated}")
+    return Check("isolated cpus", value, "ok", f"pin runs to CPUs in {isolated} with {_PIN}")
 
 
 def tool_check(program: str, package: str, needed_for: str) -> Check:
@@ -229,7 +232,7 @@ def spread_check(name: str, samples: Sequence[float]) -> Check:
             value,
             "warn",
             "timings here wobble more than the changes worth gating; use "
-            f"{_SIDE_BY_SIDE}, more repetitions, or taskset",
+            f"{_SIDE_BY_SIDE}, {_INSTRUCTIONS}, more repetitions, or {_PIN}",
         )
     return Check(name, value, "ok")
 
