@@ -34,7 +34,8 @@ def _scratch_outside_tmp() -> None:
     if current != Path("/tmp") and not current.is_relative_to("/tmp"):
         return
     scratch = Path("/var/tmp") / f"benchstone-tests-{os.getuid()}"
-    scratch.mkdir(mode=0o700, exist_ok=True)
+    scratch.mkdir(exist_ok=True)
+    scratch.chmod(0o755)  # as /tmp is to an unprivileged test user (`nobody`); mkdtemp's are 0o700
     os.environ["TMPDIR"] = str(scratch)
     tempfile.tempdir = None  # recomputed from TMPDIR on next use
 
