@@ -349,3 +349,46 @@ def test_a_symlink_to_the_store_leads_nowhere(store_home: Path, tmp_path: Path, 
     """
     attack(tmp_path, level, code)
     assert stolen(tmp_path).startswith("denied")
+
+
+CONNECT_OUT = """
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).sendall(b"x")
+    print("connected")
+except OSError as exc:
+    print("refused", exc.errno)
+"""
+
+
+@pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap not installed")
+@pytest.mark.parametrize("network", [True, False])
+def test_network_false_takes_the_repetition_off_the_network(tmp_path: Path, network: bool) -> None:
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    script = tmp_path / "connect.py"
+    script.write_text(CONNECT_OUT)
+    try:
+        port = server.getsockname()[1]
+        result = execute(
+            f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} {port}",
+            cwd=tmp_path,
+            env=child_environment(),
+            timeout=30,
+            stdout_log=tmp_path / "out.log",
+            stderr_log=tmp_path / "err.log",
+            sandbox=Sandbox(level="bwrap", network=network),
+        )
+    finally:
+        server.close()
+    assert result.failure is None, (tmp_path / "err.log").read_text()
+    out = (tmp_path / "out.log").read_text().strip()
+    assert out == "connected" if network else out.startswith("refused"), out
+
+
+@pytest.mark.skipif(abi_version() == 0, reason="no Landlock in this kernel")
+def test_the_landlock_level_refuses_network_false_rather_than_ignore_it() -> None:
+    assert Sandbox(level="landlock", network=True).isolation == "landlock"
+    with pytest.raises(RunnerError, match=r"network = false needs bubblewrap .*apt-get install"):
+        Sandbox(level="landlock", network=False).isolation  # noqa: B018

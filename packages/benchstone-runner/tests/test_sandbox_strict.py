@@ -9,8 +9,8 @@ while the corpus stays readable and the run directory writable.
 
 from __future__ import annotations
 
-import shlex
 import os
+import shlex
 import shutil
 import socket
 import sys

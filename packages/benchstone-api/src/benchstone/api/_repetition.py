@@ -220,7 +220,7 @@ def execute_repetition(
                     level=manifest.project.sandbox,
                     hidden=hidden,
                     writable=(workdir, *reachable),
-                    network=manifest.project.network and not spec.held_out,
+                    network=spec.network and not spec.held_out,
                     strict=spec.held_out,
                     readonly=readonly,
                     keep=(root,) if corpus_from is None else (root, corpus_from),

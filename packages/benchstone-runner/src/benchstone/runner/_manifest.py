@@ -628,6 +628,11 @@ class BenchmarkSpec(Record, kw_only=True):
         "in the project tree.",
         check=_held_out_rule,
     )
+    network: bool = key(
+        Boolean(),
+        Derived(lambda v: v["project"].network, "the project's `network`"),
+        "Whether this benchmark's repetitions may use the network.",
+    )
     executor: str = key(
         Choice(EXECUTORS),
         Derived(lambda v: v["project"].executor, "the project's `executor`"),

@@ -126,6 +126,13 @@ class Sandbox:
         if self.level != "landlock" and bwrap_path() is not None:
             return ISOLATION_NAMESPACES
         if self.level != "bwrap" and _landlock.abi_version() > 0:
+            if not self.network:
+                # Landlock cannot take a process off the network: refuse, never weaken.
+                raise RunnerError(
+                    "network = false needs bubblewrap (a network namespace); the Landlock "
+                    f"fallback cannot take a repetition off the network; install it {_FIX}"
+                    ", or set network = true"
+                )
             return ISOLATION_LANDLOCK
         if self.level == "landlock":
             raise RunnerError(
