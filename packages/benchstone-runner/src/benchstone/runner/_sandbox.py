@@ -13,10 +13,14 @@ user, mount, pid and ipc namespaces (and a new network namespace when the benchm
 - ``/proc`` is the namespace's own: no harness process is visible;
 - run directories share one private parent (``runs_dir()``), hidden as a whole; the
   repetition's own run directory is mounted back, so no other run's config, result or
-  artifact is reachable (``/tmp`` itself is the host's: a benchmark may use it as
-  scratch space);
-- everything else (the project, toolchains, the harness's own installation) stays as it
-  is: importing ``benchstone.store`` inside is harmless once there is no store to open.
+  artifact is reachable;
+- ``/tmp`` is a private tmpfs (``TMPDIR=/tmp``): scratch space that dies with the run;
+  the project tree (``keep``) is bound back when it lives there;
+- the project's git directories (``protected``) and the harness's own installation
+  (``installation_paths()``) are read-only, so nothing can be planted there for the next
+  `bench` to run outside any sandbox (a git hook or fsmonitor, a ``.pth`` file);
+- everything else (the project, toolchains, ``$HOME``) stays as it is: importing
+  ``benchstone.store`` inside is harmless once there is no store to open.
 
 Inside, a small reaper starts the command and waits until the *last* process of the
 namespace has exited, so a main process that exits at once while a
