@@ -159,7 +159,9 @@ def test_code_under_test_cannot_forge_the_counts_by_rewriting_cachegrind_files(
     assert run.code == 0, run.err
     counts = [r["instructions"] for r in json.loads(run.out)["runs"]]
     # The work is all counted: nothing the code under test wrote lowered the count.
-    assert all(count >= min(baseline) for count in counts), (baseline, counts)
+    # Counts of the same work wander by a few hundredths of a percent (the forging
+    # build also forks); a forged file would bring them down to about a thousand.
+    assert all(count >= 0.99 * min(baseline) for count in counts), (baseline, counts)
     verdict = json.loads(bench("evaluate", "forger", "loop", "--json").out)
     assert verdict["kind"] != "PROMOTE", verdict["reason"]
 

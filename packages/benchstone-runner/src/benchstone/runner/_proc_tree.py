@@ -219,21 +219,18 @@ class ProcessTree:
         for proc in members:
             if proc.pid == self.root:
                 continue
-            try:
-                pid, _status, usage = os.wait4(proc.pid, os.WNOHANG)
-            except ChildProcessError:
-                pid, usage = 0, None
-            if pid and usage is not None:
-                cpu[proc.pid] = usage.ru_utime + usage.ru_stime
-                self.peak_rss = max(self.peak_rss, maxrss_bytes(usage.ru_maxrss))
-                self._tracked.pop(proc.pid, None)
+            if self._reap(proc, cpu):
                 continue
             try:
                 with proc.oneshot():
                     if proc.status() == psutil.STATUS_ZOMBIE:
+                        parent = proc.ppid()
+                        # It died after the wait above: the harness's own, reap it now.
+                        if parent == self._me and self._reap(proc, cpu):
+                            continue
                         # Dead. Someone else's to reap: wait only if that is a member of
                         # the tree still being ended (not an init that never reaps).
-                        alive = alive or proc.ppid() in live
+                        alive = alive or parent in live
                         continue
                     times = proc.cpu_times()
             except psutil.Error:
@@ -242,6 +239,19 @@ class ProcessTree:
             cpu[proc.pid] = times.user + times.system + times.children_user + times.children_system
             alive = True
         return alive or self._group_alive()
+
+    def _reap(self, proc: psutil.Process, cpu: dict[int, float]) -> bool:
+        """Reap ``proc`` if it is the harness's child and has ended; note what it used."""
+        try:
+            pid, _status, usage = os.wait4(proc.pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if not pid:
+            return False
+        cpu[proc.pid] = usage.ru_utime + usage.ru_stime
+        self.peak_rss = max(self.peak_rss, maxrss_bytes(usage.ru_maxrss))
+        self._tracked.pop(proc.pid, None)
+        return True
 
     def _group_alive(self) -> bool:
         """Whether the command's process group still has a running (non-zombie) member."""
