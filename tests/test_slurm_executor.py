@@ -7,6 +7,7 @@ through the submitting side's ingest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -34,16 +35,22 @@ def _background(bench, project: str, benchmark: str) -> dict:
     return job
 
 
-def _submitted(bench, proc: subprocess.Popen) -> dict:
-    """The job of a foreground `bench run` as soon as its record names the Slurm job."""
+def _submitted(home: Path, proc: subprocess.Popen) -> dict:
+    """The job of a foreground `bench run` as soon as its record names the Slurm job.
+
+    The record files are read directly, not through `bench status`: on a loaded machine
+    a CLI call per look can take longer than the whole short job.
+    """
     end = time.monotonic() + DEADLINE
     while True:
         assert time.monotonic() < end and proc.poll() is None, "no submission seen"
-        listed = bench("status", "--json")
-        jobs = json.loads(listed.out)["jobs"] if listed.code == 0 else []
-        if jobs and jobs[0].get("slurm_job"):
-            return jobs[0]
-        time.sleep(0.05)
+        for path in (home / "jobs").glob("*.json"):
+            with contextlib.suppress(OSError, ValueError):
+                record = json.loads(path.read_text())
+                slurm_job = (record.get("slurm") or {}).get("slurm_job")
+                if slurm_job:
+                    return {"id": record["id"], "slurm_job": str(slurm_job)}
+        time.sleep(0.02)
 
 
 def test_a_run_of_four_repetitions_lands_four_rows_from_the_node(
@@ -113,7 +120,7 @@ def test_a_killed_submitter_loses_nothing(cluster_project, bench, home) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        job = _submitted(bench, proc)
+        job = _submitted(home, proc)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
@@ -219,7 +226,7 @@ def test_sigterm_leaves_the_job_on_the_cluster_and_cancel_stops_it(
         text=True,
     )
     try:
-        job = _submitted(bench, proc)
+        job = _submitted(home, proc)
         _wait_slurm(job["slurm_job"], 4, finished=False)  # at least one task is running
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=DEADLINE)

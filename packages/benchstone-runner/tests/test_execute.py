@@ -395,6 +395,32 @@ def test_interrupt_kills_the_tree_and_is_reraised(tmp_path: Path) -> None:
     assert not alive(int(pidfile.read_text()))
 
 
+def test_an_interrupt_between_fork_and_popen_returning_kills_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Ctrl-C can land after Popen forked and before it returned (seen under load, in
+    # about half the tries): the harness then has no Popen to end the command by. The
+    # signal's timing is forced here; the shell, its child and the kill are real.
+    pidfile = tmp_path / "child.pid"
+    shells: list[int] = []
+    original = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+
+    def interrupted(self: subprocess.Popen, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        shells.append(self.pid)
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, f"sleep 60 & echo $! > {shlex.quote(str(pidfile))}; wait")
+    monkeypatch.undo()
+    assert not alive(shells[0])
+    assert not alive(int(pidfile.read_text()))
+    assert own_children() == []
+
+
 def test_an_exception_from_on_start_kills_the_tree(tmp_path: Path) -> None:
     started: list[int] = []
 

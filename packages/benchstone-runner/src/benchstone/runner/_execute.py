@@ -30,6 +30,7 @@ from benchstone.runner._exec_logs import CappedLog
 from benchstone.runner._exec_watch import Watcher
 from benchstone.runner._proc_tree import (
     ProcessTree,
+    descendant_pids,
     existing_descendants,
     maxrss_bytes,
     subreaper,
@@ -199,6 +200,7 @@ def _run(
 ) -> Execution:
     read_ends: list[int] = []
     write_ends: list[int] = []
+    preexisting: frozenset[psutil.Process] | None = None
     try:
         for _stream in ("stdout", "stderr"):
             read_end, write_end = _pipe()
@@ -221,6 +223,8 @@ def _run(
     except BaseException as exc:
         for fd in read_ends:
             os.close(fd)
+        if preexisting is not None and not isinstance(exc, OSError):
+            _end_unclaimed(preexisting)
         if isinstance(exc, OSError):
             raise RunnerError(
                 f"{cwd}: cannot start {_SHELL} for the command ({exc.strerror}); the project "
@@ -320,6 +324,32 @@ def _abort(
         for fd in pipes:
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def _end_unclaimed(known: frozenset[psutil.Process]) -> None:
+    """Kill and reap the shell of an interrupted ``Popen``, whose pid the harness never got.
+
+    Why: a Ctrl-C can land after ``Popen`` forked but before it returned, so the
+    exception comes with the command already running and no object to end it by. The
+    harness runs one command at a time, so its one new direct child is that shell.
+    """
+    me = os.getpid()
+    for pid in descendant_pids(me):
+        try:
+            proc = psutil.Process(pid)
+            if proc in known or proc.ppid() != me:
+                continue
+        except psutil.Error:
+            continue
+        tree = ProcessTree(pid, known)
+        tree.signal(signals.SIGKILL)
+        # Before its setsid the shell is not yet a group leader: kill it by pid as well.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signals.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.wait4(pid, 0)
+        tree.root_reaped()
+        tree.settle(term_sent_at=time.monotonic(), grace=0.0)
 
 
 def _pipe() -> tuple[int, int]:

@@ -45,19 +45,11 @@ def subreaper() -> Iterator[bool]:
     The previous setting is restored afterwards, so a caller that was already a
     subreaper (an init, a supervisor) keeps being one.
     """
-    if not sys.platform.startswith("linux"):
+    libc = _libc()
+    if libc is None:
         yield False
         return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        current = ctypes.c_int(0)
-        if libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(current), 0, 0, 0) != 0:
-            yield False
-            return
-    except (OSError, AttributeError):
-        yield False
-        return
-    if current.value:
+    if is_subreaper():
         yield True
         return
     enabled = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
@@ -66,6 +58,27 @@ def subreaper() -> Iterator[bool]:
     finally:
         if enabled:
             libc.prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def is_subreaper() -> bool:
+    """Whether this process is a child subreaper now (orphans of its tree come to it)."""
+    libc = _libc()
+    current = ctypes.c_int(0)
+    if libc is None or libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(current), 0, 0, 0):
+        return False
+    return bool(current.value)
+
+
+def _libc() -> ctypes.CDLL | None:
+    """The C library, for ``prctl``; None off Linux or where it cannot be loaded."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl  # noqa: B018 - an AttributeError here means no prctl
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def descendant_pids(pid: int) -> set[int]:
@@ -238,7 +251,7 @@ class ProcessTree:
                 continue
             cpu[proc.pid] = times.user + times.system + times.children_user + times.children_system
             alive = True
-        return alive or self._group_alive()
+        return alive or self._group_alive(cpu)
 
     def _reap(self, proc: psutil.Process, cpu: dict[int, float]) -> bool:
         """Reap ``proc`` if it is the harness's child and has ended; note what it used."""
@@ -253,13 +266,24 @@ class ProcessTree:
         self._tracked.pop(proc.pid, None)
         return True
 
-    def _group_alive(self) -> bool:
-        """Whether the command's process group still has a running (non-zombie) member."""
+    def _group_alive(self, cpu: dict[int, float]) -> bool:
+        """Whether the command's process group still has a running (non-zombie) member.
+
+        Why not a scan alone: a fork chain (each process forks and exits) can slip
+        between the reads of any scan. ``killpg(pgid, 0)`` asks the kernel in one step,
+        but zombies count there too, so the group's dead members that are the harness's
+        own (every orphan is, while it is a subreaper) are reaped first. What then
+        still answers is a live member, or a zombie whose parent is a live member.
+        """
+        if self._root_reaped:
+            self._reap_group(cpu)
         try:
             os.killpg(self.root, 0)
         except (ProcessLookupError, PermissionError):
             return False
-        # Only zombies may be left, waiting on a parent that does not reap (a container's
+        if self._root_reaped and is_subreaper():
+            return True
+        # Zombies may be left waiting on a parent that does not reap (a container's
         # init): look. This scan of every pid is paid only when the group is not empty.
         for pid in psutil.pids():
             try:
@@ -270,6 +294,22 @@ class ProcessTree:
             except (OSError, psutil.Error):
                 continue
         return False
+
+    def _reap_group(self, cpu: dict[int, float]) -> None:
+        """Reap every ended child of the harness in the command's group, noting its use.
+
+        Only once the shell is reaped: before that, the shell is its caller's to wait for.
+        """
+        while True:
+            try:
+                pid, _status, usage = os.wait4(-self.root, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if not pid:
+                return
+            cpu[pid] = usage.ru_utime + usage.ru_stime
+            self.peak_rss = max(self.peak_rss, maxrss_bytes(usage.ru_maxrss))
+            self._tracked.pop(pid, None)
 
     def _members(self) -> list[psutil.Process]:
         """The tree now: the harness's new descendants plus escapees seen before."""
