@@ -232,14 +232,14 @@ class ProcessTree:
         for proc in members:
             if proc.pid == self.root:
                 continue
-            if self._reap(proc, cpu):
+            if self._reap(proc.pid, cpu):
                 continue
             try:
                 with proc.oneshot():
                     if proc.status() == psutil.STATUS_ZOMBIE:
                         parent = proc.ppid()
                         # It died after the wait above: the harness's own, reap it now.
-                        if parent == self._me and self._reap(proc, cpu):
+                        if parent == self._me and self._reap(proc.pid, cpu):
                             continue
                         # Dead. Someone else's to reap: wait only if that is a member of
                         # the tree still being ended (not an init that never reaps).
@@ -253,17 +253,18 @@ class ProcessTree:
             alive = True
         return alive or self._group_alive(cpu)
 
-    def _reap(self, proc: psutil.Process, cpu: dict[int, float]) -> bool:
-        """Reap ``proc`` if it is the harness's child and has ended; note what it used."""
+    def _reap(self, target: int, cpu: dict[int, float]) -> bool:
+        """Reap one ended child of the harness (``target`` as for ``wait4``: a pid, or
+        ``-pgid`` for any of a group); note what it used. False when none has ended."""
         try:
-            pid, _status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, _status, usage = os.wait4(target, os.WNOHANG)
         except ChildProcessError:
             return False
         if not pid:
             return False
-        cpu[proc.pid] = usage.ru_utime + usage.ru_stime
+        cpu[pid] = usage.ru_utime + usage.ru_stime
         self.peak_rss = max(self.peak_rss, maxrss_bytes(usage.ru_maxrss))
-        self._tracked.pop(proc.pid, None)
+        self._tracked.pop(pid, None)
         return True
 
     def _group_alive(self, cpu: dict[int, float]) -> bool:
@@ -300,16 +301,8 @@ class ProcessTree:
 
         Only once the shell is reaped: before that, the shell is its caller's to wait for.
         """
-        while True:
-            try:
-                pid, _status, usage = os.wait4(-self.root, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if not pid:
-                return
-            cpu[pid] = usage.ru_utime + usage.ru_stime
-            self.peak_rss = max(self.peak_rss, maxrss_bytes(usage.ru_maxrss))
-            self._tracked.pop(pid, None)
+        while self._reap(-self.root, cpu):
+            pass
 
     def _members(self) -> list[psutil.Process]:
         """The tree now: the harness's new descendants plus escapees seen before."""
